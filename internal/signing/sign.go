@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,6 +29,36 @@ const (
 	githubLen     = len("sha256=") + 2*sha256.Size
 	keyBufLen     = 64 // stack room for a decoded or copied key; longer keys go to the heap
 )
+
+// scratch is per-call working memory, pooled because Sign runs on every
+// delivery attempt: buffers passed through hash.Hash methods escape, so
+// without the pool each call would allocate them.
+type scratch struct {
+	key [keyBufLen]byte
+	sum [sha256.Size]byte
+	buf []byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func getScratch(size int) *scratch {
+	sc := scratchPool.Get().(*scratch)
+	if cap(sc.buf) < size {
+		sc.buf = make([]byte, 0, size)
+	}
+	return sc
+}
+
+// putScratch wipes key material before the scratch is reused. Buffers grown
+// past 64 KiB (huge ids, many secrets) are dropped rather than kept.
+func putScratch(sc *scratch) {
+	clear(sc.key[:])
+	if cap(sc.buf) > 64<<10 {
+		sc.buf = nil
+	}
+	sc.buf = sc.buf[:0]
+	scratchPool.Put(sc)
+}
 
 // Sign sets the scheme's headers on h for msg, signing once per secret
 // (several during rotation), newest secret first.
@@ -73,14 +104,13 @@ func signStandard(secrets []string, msg Message, h http.Header) error {
 	if len(secrets) == 0 {
 		return fmt.Errorf("signing: standard webhooks: %w", ErrNoSecret)
 	}
-	buf := make([]byte, 0, len(msg.ID)+2+maxInt64Len+len(secrets)*standardEntry)
-	buf = append(buf, msg.ID...)
+	sc := getScratch(len(msg.ID) + 2 + maxInt64Len + len(secrets)*standardEntry)
+	defer putScratch(sc)
+	buf := append(sc.buf, msg.ID...)
 	buf = append(buf, '.')
 	buf = strconv.AppendInt(buf, msg.Timestamp.Unix(), 10)
 	buf = append(buf, '.')
 	prefix := len(buf)
-	var keyBuf [keyBufLen]byte
-	var sumBuf [sha256.Size]byte
 	var signed []byte // "id.ts.body", built only for ed25519 secrets
 	for i, secret := range secrets {
 		if i > 0 {
@@ -98,7 +128,7 @@ func signStandard(secrets []string, msg Message, h http.Header) error {
 			buf = base64.StdEncoding.AppendEncode(buf, ed25519.Sign(priv, signed))
 			continue
 		}
-		key, err := hmacKey(keyBuf[:0], secret)
+		key, err := hmacKey(sc.key[:0], secret)
 		if err != nil {
 			return fmt.Errorf("signing: standard webhooks secret %d: %w", i, err)
 		}
@@ -106,8 +136,9 @@ func signStandard(secrets []string, msg Message, h http.Header) error {
 		mac.Write(buf[:prefix])
 		mac.Write(msg.Body)
 		buf = append(buf, "v1,"...)
-		buf = base64.StdEncoding.AppendEncode(buf, mac.Sum(sumBuf[:0]))
+		buf = base64.StdEncoding.AppendEncode(buf, mac.Sum(sc.sum[:0]))
 	}
+	sc.buf = buf // keep a grown buffer for the next call
 	// One string holds "ts.sigs"; both header values are slices of it.
 	tsStart := len(msg.ID) + 1
 	s := string(buf[tsStart:])
@@ -129,24 +160,24 @@ func signStripe(secrets []string, msg Message, h http.Header) error {
 	if len(secrets) == 0 {
 		return fmt.Errorf("signing: stripe: %w", ErrNoSecret)
 	}
-	buf := make([]byte, 0, 2+maxInt64Len+1+len(secrets)*stripeEntry)
-	buf = append(buf, "t="...)
+	sc := getScratch(2 + maxInt64Len + 1 + len(secrets)*stripeEntry)
+	defer putScratch(sc)
+	buf := append(sc.buf, "t="...)
 	buf = strconv.AppendInt(buf, msg.Timestamp.Unix(), 10)
 	buf = append(buf, '.')
 	end := len(buf)
 	buf = buf[:end-1]
-	var keyBuf [keyBufLen]byte
-	var sumBuf [sha256.Size]byte
 	for i, secret := range secrets {
 		if secret == "" {
 			return fmt.Errorf("signing: stripe secret %d: %w", i, ErrNoSecret)
 		}
-		mac := hmac.New(sha256.New, rawKey(keyBuf[:0], secret))
+		mac := hmac.New(sha256.New, rawKey(sc.key[:0], secret))
 		mac.Write(buf[2:end])
 		mac.Write(msg.Body)
 		buf = append(buf, ",v1="...)
-		buf = hex.AppendEncode(buf, mac.Sum(sumBuf[:0]))
+		buf = hex.AppendEncode(buf, mac.Sum(sc.sum[:0]))
 	}
+	sc.buf = buf
 	h[HeaderStripeSignature] = []string{string(buf)}
 	return nil
 }
@@ -156,13 +187,12 @@ func signGitHub(secrets []string, msg Message, h http.Header) error {
 	if len(secrets) == 0 || secrets[0] == "" {
 		return fmt.Errorf("signing: github: %w", ErrNoSecret)
 	}
-	var keyBuf [keyBufLen]byte
-	var sumBuf [sha256.Size]byte
-	mac := hmac.New(sha256.New, rawKey(keyBuf[:0], secrets[0]))
+	sc := getScratch(githubLen)
+	defer putScratch(sc)
+	mac := hmac.New(sha256.New, rawKey(sc.key[:0], secrets[0]))
 	mac.Write(msg.Body)
-	var out [githubLen]byte
-	b := append(out[:0], "sha256="...)
-	b = hex.AppendEncode(b, mac.Sum(sumBuf[:0]))
+	b := append(sc.buf, "sha256="...)
+	b = hex.AppendEncode(b, mac.Sum(sc.sum[:0]))
 	h[HeaderGitHubSignature] = []string{string(b)}
 	return nil
 }
