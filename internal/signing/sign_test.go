@@ -186,3 +186,16 @@ func BenchmarkSignStandardWebhooks(b *testing.B) {
 		}
 	}
 }
+
+// TestGitHubDocsVector is the example from GitHub's "Validating webhook
+// deliveries" page, an independent check of the GitHub scheme.
+func TestGitHubDocsVector(t *testing.T) {
+	h := http.Header{}
+	if err := Sign(GitHub, []string{"It's a Secret to Everybody"}, Message{Body: []byte("Hello, World!")}, h); err != nil {
+		t.Fatal(err)
+	}
+	const want = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+	if got := h.Get("X-Hub-Signature-256"); got != want || len(h) != 1 {
+		t.Fatalf("header %v, want only X-Hub-Signature-256 %s", h, want)
+	}
+}
