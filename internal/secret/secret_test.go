@@ -1,0 +1,45 @@
+package secret
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+func TestSealOpenRotation(t *testing.T) {
+	oldSpec := NewKey("k1")
+	old, err := ParseKeys(oldSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid, ct := old.Seal([]byte("whsec_abc"), []byte("src_1"))
+	if kid != "k1" || bytes.Contains(ct, []byte("whsec_abc")) {
+		t.Fatalf("kid=%q ciphertext holds plaintext=%v", kid, bytes.Contains(ct, []byte("whsec_abc")))
+	}
+	// Re-keying: k2 now encrypts, k1 still opens old rows.
+	both, err := ParseKeys(NewKey("k2") + "," + oldSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if both.KeyID() != "k2" {
+		t.Fatalf("primary = %q, want k2", both.KeyID())
+	}
+	pt, err := both.Open(kid, ct, []byte("src_1"))
+	if err != nil || string(pt) != "whsec_abc" {
+		t.Fatalf("open = %q, %v", pt, err)
+	}
+	if _, err := both.Open(kid, ct, []byte("src_2")); err == nil {
+		t.Fatal("ciphertext opened under another owner's additional data")
+	}
+	if _, err := both.Open("k9", ct, nil); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestParseKeysErrors(t *testing.T) {
+	for _, spec := range []string{"", "k1", "k1:notbase64!", "k1:c2hvcnQ=", NewKey("a") + "," + NewKey("a")} {
+		if _, err := ParseKeys(spec); err == nil {
+			t.Errorf("ParseKeys(%q) accepted", spec)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Claimed is everything one delivery attempt needs, loaded by the same
+// statement that claims the attempt.
+type Claimed struct {
+	DeliveryID  string    `bun:"delivery_id"`
+	TeamID      string    `bun:"team_id"`
+	Attempt     int       `bun:"attempt"`
+	EventID     string    `bun:"event_id"`
+	SourceID    string    `bun:"source_id"`
+	EventType   string    `bun:"event_type"`
+	ContentType string    `bun:"content_type"`
+	Body        []byte    `bun:"body"`
+	ReceivedAt  time.Time `bun:"received_at"`
+
+	EndpointID      string            `bun:"endpoint_id"`
+	URL             string            `bun:"url"`
+	EndpointEnabled bool              `bun:"enabled"`
+	SigningScheme   string            `bun:"signing_scheme"`
+	Secrets         []Secret          `bun:"secrets,type:jsonb"`
+	Headers         map[string]string `bun:"headers,type:jsonb"`
+	TimeoutMS       int               `bun:"timeout_ms"`
+	RetrySchedule   string            `bun:"retry_schedule"`
+}
+
+// ClaimAttempt starts attempt n of a pending delivery: it bumps attempts
+// from n-1 to n and pushes next_attempt_at to leaseUntil, so the sweeper
+// retries it if this worker dies. ErrNotFound means the task is stale
+// (delivery settled, or attempt n already claimed by another task).
+func (s *Store) ClaimAttempt(ctx context.Context, deliveryID string, n int, now, leaseUntil time.Time) (*Claimed, error) {
+	c := new(Claimed)
+	err := s.db.NewRaw(`WITH c AS (
+		UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
+		WHERE id = ? AND status = 'pending' AND attempts = ?
+		RETURNING id, team_id, attempts, event_id, endpoint_id)
+	SELECT c.id AS delivery_id, c.team_id, c.attempts AS attempt, c.event_id, e.source_id, e.event_type,
+		e.content_type, e.body, e.received_at, c.endpoint_id, ep.url, ep.enabled, ep.signing_scheme,
+		ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule
+	FROM c JOIN events e ON e.id = c.event_id JOIN endpoints ep ON ep.id = c.endpoint_id`,
+		leaseUntil, now, deliveryID, n-1).Scan(ctx, c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: claim %s attempt %d: %w", deliveryID, n, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: claim %s attempt %d: %w", deliveryID, n, err)
+	}
+	return c, nil
+}
+
+// Outcome is how an attempt left its delivery.
+type Outcome struct {
+	Status        string     // pending (retry scheduled), succeeded or failed
+	NextAttemptAt *time.Time // when pending
+	LastStatus    int
+	LastError     string
+}
+
+// FinishAttempt records attempt a and settles its delivery in one
+// statement. The delivery is only updated if no later attempt was claimed
+// meanwhile (a manual redelivery racing a retry); the attempt row is kept
+// either way, so the log shows every request made.
+func (s *Store) FinishAttempt(ctx context.Context, a *Attempt, o Outcome, now time.Time) error {
+	_, err := s.db.NewRaw(`WITH a AS (
+		INSERT INTO delivery_attempts (delivery_id, n, started_at, duration_ms, url, request_headers,
+			response_status, response_headers, response_body, error, manual)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (delivery_id, n) DO NOTHING)
+	UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ?
+	WHERE id = ? AND attempts = ?`,
+		a.DeliveryID, a.N, a.StartedAt, a.DurationMS, a.URL, jsonb(a.RequestHeaders),
+		a.ResponseStatus, jsonb(a.ResponseHeaders), a.ResponseBody, a.Error, a.Manual,
+		o.Status, o.NextAttemptAt, o.LastStatus, o.LastError, now, a.DeliveryID, a.N).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: finish %s attempt %d: %w", a.DeliveryID, a.N, err)
+	}
+	return nil
+}
+
+// SettleWithoutAttempt ends a claimed delivery that was not sent (its
+// endpoint is disabled).
+func (s *Store) SettleWithoutAttempt(ctx context.Context, deliveryID string, n int, status, reason string, now time.Time) error {
+	_, err := s.db.NewRaw(`UPDATE deliveries SET status = ?, next_attempt_at = NULL, last_error = ?, updated_at = ?
+		WHERE id = ? AND attempts = ?`, status, reason, now, deliveryID, n).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: settle %s: %w", deliveryID, err)
+	}
+	return nil
+}

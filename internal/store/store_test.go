@@ -1,0 +1,105 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/testenv"
+)
+
+func seed(t *testing.T, st *store.Store) (*store.Source, *store.Endpoint) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	testenv.Must(t, st.CreateTeam(ctx, &store.Team{ID: "team_1", Name: "t"}))
+	src := &store.Source{ID: store.NewID("src"), TeamID: "team_1", Name: "s", Provider: "stripe",
+		IngestToken: store.NewID("in"), Config: []byte(`{}`), CreatedAt: now, UpdatedAt: now}
+	testenv.Must(t, st.CreateSource(ctx, src))
+	ep := &store.Endpoint{ID: store.NewID("ep"), TeamID: "team_1", URL: "http://127.0.0.1:1/", Enabled: true,
+		SigningScheme: "standard-webhooks", SourceIDs: []string{src.ID}, CreatedAt: now, UpdatedAt: now}
+	testenv.Must(t, st.CreateEndpoint(ctx, ep))
+	return src, ep
+}
+
+func TestEventDedupAndClaim(t *testing.T) {
+	db, _ := testenv.Postgres(t)
+	st := store.New(db)
+	ctx := context.Background()
+	src, ep := seed(t, st)
+
+	subs, err := st.SubscribedEndpoints(ctx, src.ID)
+	if err != nil || len(subs) != 1 || subs[0].ID != ep.ID {
+		t.Fatalf("subscribed = %v, %v", subs, err)
+	}
+	pid := "evt_stripe_1"
+	now := time.Now().UTC()
+	e1 := &store.Event{ID: store.NewID("evt"), TeamID: "team_1", SourceID: src.ID, ReceivedAt: now,
+		ProviderEventID: &pid, Body: []byte(`{"id":"evt_stripe_1"}`), Verified: true}
+	if ins, err := st.InsertEvent(ctx, e1); err != nil || !ins {
+		t.Fatalf("first insert: %v %v", ins, err)
+	}
+	first := e1.ID
+	e2 := &store.Event{ID: store.NewID("evt"), TeamID: "team_1", SourceID: src.ID, ReceivedAt: now,
+		ProviderEventID: &pid, Body: []byte(`{}`), Verified: true}
+	if ins, err := st.InsertEvent(ctx, e2); err != nil || ins || e2.ID != first {
+		t.Fatalf("duplicate insert: inserted=%v id=%s want %s err=%v", ins, e2.ID, first, err)
+	}
+
+	d := store.Delivery{ID: store.NewID("dlv"), TeamID: "team_1", EventID: first, EndpointID: ep.ID,
+		Status: store.StatusPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}
+	testenv.Must(t, st.InsertDeliveries(ctx, []store.Delivery{d}))
+
+	if _, err := st.ClaimAttempt(ctx, d.ID, 2, now, now.Add(time.Minute)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("claim of attempt 2 before 1: %v", err)
+	}
+	c, err := st.ClaimAttempt(ctx, d.ID, 1, now, now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Attempt != 1 || string(c.Body) != `{"id":"evt_stripe_1"}` || c.URL != ep.URL || !c.EndpointEnabled {
+		t.Fatalf("claimed %+v", c)
+	}
+	if _, err := st.ClaimAttempt(ctx, d.ID, 1, now, now.Add(time.Minute)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second claim of the same attempt: %v", err)
+	}
+	next := now.Add(5 * time.Second)
+	a := &store.Attempt{DeliveryID: d.ID, N: 1, StartedAt: now, URL: ep.URL, ResponseStatus: 500,
+		RequestHeaders: map[string][]string{"X": {"y"}}}
+	testenv.Must(t, st.FinishAttempt(ctx, a, store.Outcome{Status: store.StatusPending, NextAttemptAt: &next, LastStatus: 500}, now))
+	got, err := st.GetDelivery(ctx, "team_1", d.ID)
+	if err != nil || got.Status != store.StatusPending || got.Attempts != 1 || got.LastStatus != 500 {
+		t.Fatalf("after attempt: %+v %v", got, err)
+	}
+	atts, err := st.AttemptsOf(ctx, d.ID)
+	if err != nil || len(atts) != 1 || atts[0].RequestHeaders["X"][0] != "y" {
+		t.Fatalf("attempts %+v %v", atts, err)
+	}
+	due, err := st.DueDeliveries(ctx, now.Add(time.Hour), 10)
+	if err != nil || len(due) != 1 || due[0].Attempts != 1 {
+		t.Fatalf("due %+v %v", due, err)
+	}
+	if _, err := st.GetDelivery(ctx, "team_2", d.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("other team sees delivery: %v", err)
+	}
+}
+
+func TestAuditAppendOnly(t *testing.T) {
+	db, _ := testenv.Postgres(t)
+	st := store.New(db)
+	ctx := context.Background()
+	a := &store.AuditEntry{TeamID: "team_1", Actor: "token:tok_1", Action: "source.create", At: time.Now()}
+	testenv.Must(t, st.InsertAudit(ctx, a))
+	if _, err := db.ExecContext(ctx, "UPDATE audit_log SET actor = 'x'"); err == nil {
+		t.Fatal("audit_log row was updated")
+	}
+	if _, err := db.ExecContext(ctx, "DELETE FROM audit_log"); err == nil {
+		t.Fatal("audit_log row was deleted")
+	}
+	rows, err := st.ListAudit(ctx, store.AuditFilter{TeamID: "team_1"})
+	if err != nil || len(rows) != 1 || rows[0].Actor != "token:tok_1" {
+		t.Fatalf("audit %+v %v", rows, err)
+	}
+}
