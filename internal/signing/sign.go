@@ -36,6 +36,7 @@ const (
 type scratch struct {
 	key [keyBufLen]byte
 	sum [sha256.Size]byte
+	pre [maxInt64Len + 1]byte // Stripe's "ts." prefix
 	buf []byte
 }
 
@@ -151,8 +152,8 @@ func signStandard(secrets []string, msg Message, h http.Header) error {
 	return nil
 }
 
-// signStripe builds "t=<ts>." in the buffer, MACs "ts." and the body with
-// each secret, then drops the "." and appends ",v1=<hex>" per secret.
+// signStripe MACs "ts." and the body with each secret and builds
+// "t=<ts>,v1=<hex>,v1=<hex>" in one buffer.
 func signStripe(secrets []string, msg Message, h http.Header) error {
 	if err := checkTime(msg.Timestamp); err != nil {
 		return err
@@ -160,19 +161,17 @@ func signStripe(secrets []string, msg Message, h http.Header) error {
 	if len(secrets) == 0 {
 		return fmt.Errorf("signing: stripe: %w", ErrNoSecret)
 	}
-	sc := getScratch(2 + maxInt64Len + 1 + len(secrets)*stripeEntry)
+	sc := getScratch(2 + maxInt64Len + len(secrets)*stripeEntry)
 	defer putScratch(sc)
+	pre := append(strconv.AppendInt(sc.pre[:0], msg.Timestamp.Unix(), 10), '.')
 	buf := append(sc.buf, "t="...)
-	buf = strconv.AppendInt(buf, msg.Timestamp.Unix(), 10)
-	buf = append(buf, '.')
-	end := len(buf)
-	buf = buf[:end-1]
+	buf = append(buf, pre[:len(pre)-1]...)
 	for i, secret := range secrets {
 		if secret == "" {
 			return fmt.Errorf("signing: stripe secret %d: %w", i, ErrNoSecret)
 		}
 		mac := hmac.New(sha256.New, rawKey(sc.key[:0], secret))
-		mac.Write(buf[2:end])
+		mac.Write(pre)
 		mac.Write(msg.Body)
 		buf = append(buf, ",v1="...)
 		buf = hex.AppendEncode(buf, mac.Sum(sc.sum[:0]))
