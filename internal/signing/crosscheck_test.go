@@ -184,3 +184,32 @@ func TestGitHubLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenVerifiesWithLibraries checks the stored vectors against the
+// libraries too, so -update cannot bless a wrong signature.
+func TestGoldenVerifiesWithLibraries(t *testing.T) {
+	for _, c := range goldenCases() {
+		hdr := http.Header{}
+		for k, v := range signGolden(t, c) {
+			hdr.Set(k, v)
+		}
+		body := []byte(c.Body)
+		for i, secret := range c.Secrets {
+			var err error
+			switch {
+			case c.Scheme == StandardWebhooks && strings.HasPrefix(secret, PrivateKeyPrefix):
+				continue // covered by TestEd25519Verifies
+			case c.Scheme == StandardWebhooks:
+				wh, _ := standardwebhooks.NewWebhook(secret)
+				err = wh.VerifyIgnoringTimestamp(body, hdr)
+			case c.Scheme == Stripe:
+				err = webhook.ValidatePayloadIgnoringTolerance(body, hdr.Get("Stripe-Signature"), secret)
+			case c.Scheme == GitHub && i == 0:
+				err = github.ValidateSignature(hdr.Get(github.SHA256SignatureHeader), body, []byte(secret))
+			}
+			if err != nil {
+				t.Errorf("%s: secret %d: %v", c.Name, i, err)
+			}
+		}
+	}
+}
