@@ -84,13 +84,17 @@ type suite struct {
 
 const wrongSecret = "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA=="
 
-func (s suite) vectors() []vector {
+func (s suite) vectors() []vector { return s.vectorsAt(testNow) }
+
+// vectorsAt builds the standard cases around now; cross-checks against
+// libraries that read the wall clock pass time.Now().
+func (s suite) vectorsAt(now time.Time) []vector {
 	noMatch := s.noMatch
 	if noMatch == "" {
 		noMatch = ReasonNoMatch
 	}
 	mk := func(name string, secrets []string, signWith string, ts time.Time, want Outcome) vector {
-		v := vector{Name: name, Config: s.config, Secrets: secrets, Headers: map[string]string{}, URL: s.url, Body: s.body, Now: testNow}
+		v := vector{Name: name, Config: s.config, Secrets: secrets, Headers: map[string]string{}, URL: s.url, Body: s.body, Now: now}
 		s.sign(&v, signWith, ts)
 		v.Outcome = want
 		return v
@@ -99,17 +103,17 @@ func (s suite) vectors() []vector {
 	one, two := s.secrets[0], s.secrets[1]
 	wrong := "whsec_" + wrongSecret
 	vs := []vector{
-		mk("valid", []string{one}, one, testNow, ok),
-		mk("wrong secret", []string{one}, wrong, testNow, Outcome{Rejection: noMatch}),
-		mk("second of two secrets", []string{one, two}, two, testNow, ok),
-		mk("no secret", nil, one, testNow, Outcome{Rejection: ReasonNoSecret}),
-		mk("empty secret only", []string{""}, one, testNow, Outcome{Rejection: ReasonNoSecret}),
+		mk("valid", []string{one}, one, now, ok),
+		mk("wrong secret", []string{one}, wrong, now, Outcome{Rejection: noMatch}),
+		mk("second of two secrets", []string{one, two}, two, now, ok),
+		mk("no secret", nil, one, now, Outcome{Rejection: ReasonNoSecret}),
+		mk("empty secret only", []string{""}, one, now, Outcome{Rejection: ReasonNoSecret}),
 	}
-	missing := mk("missing header", []string{one}, one, testNow, Outcome{Rejection: "missing " + s.header + " header"})
+	missing := mk("missing header", []string{one}, one, now, Outcome{Rejection: "missing " + s.header + " header"})
 	delete(missing.Headers, s.header)
-	bad := mk("malformed header", []string{one}, one, testNow, Outcome{Rejection: "malformed " + s.header + " header"})
+	bad := mk("malformed header", []string{one}, one, now, Outcome{Rejection: "malformed " + s.header + " header"})
 	bad.Headers[s.header] = s.badHeader
-	tampered := mk("tampered body", []string{one}, one, testNow, Outcome{Rejection: noMatch})
+	tampered := mk("tampered body", []string{one}, one, now, Outcome{Rejection: noMatch})
 	tampered.Body += " "
 	if s.bodyUnsigned {
 		tampered.Name, tampered.Outcome = "changed body passes (body not signed)", ok
@@ -117,9 +121,9 @@ func (s suite) vectors() []vector {
 	vs = append(vs, missing, bad, tampered)
 	if s.timed {
 		vs = append(vs,
-			mk("stale timestamp", []string{one}, one, testNow.Add(-6*time.Minute), Outcome{Rejection: ReasonTooOld}),
-			mk("future timestamp", []string{one}, one, testNow.Add(6*time.Minute), Outcome{Rejection: ReasonTooNew}),
-			mk("edge of window", []string{one}, one, testNow.Add(-5*time.Minute), ok),
+			mk("stale timestamp", []string{one}, one, now.Add(-6*time.Minute), Outcome{Rejection: ReasonTooOld}),
+			mk("future timestamp", []string{one}, one, now.Add(6*time.Minute), Outcome{Rejection: ReasonTooNew}),
+			mk("edge of window", []string{one}, one, now.Add(-5*time.Minute), ok),
 		)
 	}
 	return vs
