@@ -1,0 +1,171 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/delivery"
+	"github.com/hookrelay/hookrelay/internal/signing"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/task"
+)
+
+// leaseMargin is added to an attempt's timeout for the claim's lease: the
+// sweeper retries an attempt whose worker died only after it.
+const leaseMargin = time.Minute
+
+// Deliver makes one attempt of one delivery: claim it, sign and POST the
+// stored bytes, record the attempt, and schedule the next one or settle.
+// A returned error means Postgres could not be used and asynq should retry
+// the task; endpoint failures are recorded, not returned.
+func (r *Relay) Deliver(ctx context.Context, p task.Deliver) error {
+	if r.client == nil {
+		return errors.New("relay: no delivery client configured")
+	}
+	now := r.Now()
+	// The lease uses the longest timeout an endpoint may have: the claim
+	// does not know this endpoint's until it returns.
+	c, err := r.st.ClaimAttempt(ctx, p.DeliveryID, p.Attempt, now, now.Add(maxEndpointTimeout+leaseMargin))
+	if errors.Is(err, store.ErrNotFound) {
+		r.log.Debug("stale_task_dropped", "delivery_id", p.DeliveryID, "attempt", p.Attempt)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !c.EndpointEnabled {
+		return r.st.SettleWithoutAttempt(ctx, c.DeliveryID, c.Attempt, store.StatusFailed, "endpoint disabled", now)
+	}
+	req, err := r.buildRequest(c, now)
+	if err != nil {
+		// A secret that cannot be opened is an operator problem (key
+		// removed): fail the attempt visibly rather than send unsigned.
+		return r.finish(ctx, c, p.Manual, now, delivery.Result{Err: err})
+	}
+	res := r.client.Send(ctx, req)
+	return r.finish(ctx, c, p.Manual, now, res, req.Header)
+}
+
+// maxEndpointTimeout bounds an endpoint's timeout setting.
+const maxEndpointTimeout = 2 * time.Minute
+
+func (r *Relay) timeoutOf(c *store.Claimed) time.Duration {
+	if c.TimeoutMS > 0 {
+		return min(time.Duration(c.TimeoutMS)*time.Millisecond, maxEndpointTimeout)
+	}
+	return r.opt.DeliveryTimeout
+}
+
+func (r *Relay) buildRequest(c *store.Claimed, now time.Time) (delivery.Request, error) {
+	h := make(http.Header, 8+len(c.Headers))
+	for k, v := range c.Headers {
+		h.Set(k, v)
+	}
+	ct := c.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	h.Set("Content-Type", ct)
+	h.Set("User-Agent", "hookrelay/"+r.opt.Version)
+	h.Set("X-Hookrelay-Event-Type", c.EventType)
+	h.Set("X-Hookrelay-Source", c.SourceID)
+	h.Set("X-Hookrelay-Delivery", c.DeliveryID)
+	h.Set("X-Hookrelay-Attempt", strconv.Itoa(c.Attempt))
+	secrets, err := r.openSecrets(c.EndpointID, c.Secrets)
+	if err != nil {
+		return delivery.Request{URL: c.URL, Header: h}, err
+	}
+	scheme, err := signing.ParseScheme(c.SigningScheme)
+	if err != nil {
+		return delivery.Request{URL: c.URL, Header: h}, err
+	}
+	if err := signing.Sign(scheme, secrets, signing.Message{ID: c.EventID, Timestamp: now, Body: c.Body}, h); err != nil {
+		return delivery.Request{URL: c.URL, Header: h}, err
+	}
+	return delivery.Request{URL: c.URL, Header: h, Body: c.Body, Timeout: r.timeoutOf(c)}, nil
+}
+
+// finish records the attempt and decides what happens next.
+func (r *Relay) finish(ctx context.Context, c *store.Claimed, manual bool, started time.Time, res delivery.Result, sent ...http.Header) error {
+	now := r.Now()
+	a := &store.Attempt{DeliveryID: c.DeliveryID, N: c.Attempt, StartedAt: started,
+		DurationMS: int(res.Duration.Milliseconds()), URL: c.URL, ResponseStatus: res.Status,
+		ResponseHeaders: res.Header, ResponseBody: res.Body, Manual: manual}
+	if len(sent) > 0 {
+		a.RequestHeaders = redactHeaders(sent[0], c.Headers)
+	}
+	o := store.Outcome{LastStatus: res.Status}
+	if !res.Succeeded() {
+		a.Error = res.ErrorText()
+		o.LastError = a.Error
+	}
+	switch {
+	case res.Succeeded():
+		o.Status = store.StatusSucceeded
+	case res.Gone():
+		o.Status = store.StatusFailed
+		o.LastError = "endpoint answered 410 Gone; endpoint disabled"
+	default:
+		sched := r.opt.RetrySchedule
+		if c.RetrySchedule != "" {
+			if s, err := delivery.ParseSchedule(c.RetrySchedule); err == nil {
+				sched = s
+			}
+		}
+		if delay, ok := sched.Next(c.Attempt, r.opt.RetryJitter, res.RetryAfter, r.rnd); ok {
+			next := now.Add(delay)
+			o.Status, o.NextAttemptAt = store.StatusPending, &next
+		} else {
+			o.Status = store.StatusFailed
+		}
+	}
+	if err := r.st.FinishAttempt(ctx, a, o, now); err != nil {
+		return err
+	}
+	r.log.Info("delivery_attempt", "delivery_id", c.DeliveryID, "endpoint_id", c.EndpointID,
+		"attempt", c.Attempt, "status", res.Status, "outcome", o.Status, "duration_ms", a.DurationMS)
+	if res.Gone() {
+		r.disableGone(ctx, c, now)
+	}
+	if o.Status == store.StatusPending {
+		t := task.NewDeliver(task.Deliver{DeliveryID: c.DeliveryID, Attempt: c.Attempt + 1}, "", *o.NextAttemptAt)
+		if err := r.enqueue(ctx, t); err != nil {
+			r.log.Warn("enqueue_failed", "delivery_id", c.DeliveryID, "error", err.Error())
+		}
+	}
+	return nil
+}
+
+// disableGone turns off an endpoint that answered 410, with an audit row.
+func (r *Relay) disableGone(ctx context.Context, c *store.Claimed, now time.Time) {
+	reason := "endpoint answered 410 Gone at " + now.Format(time.RFC3339)
+	err := r.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.SetEndpointEnabled(ctx, c.TeamID, c.EndpointID, false, reason, now); err != nil {
+			return err
+		}
+		return r.audit(ctx, tx, SystemActor(c.TeamID), "endpoint.disable", "endpoint", c.EndpointID,
+			map[string]any{"reason": reason, "delivery_id": c.DeliveryID})
+	})
+	if err != nil {
+		r.log.Error("disable_endpoint_failed", "endpoint_id", c.EndpointID, "error", err.Error())
+	}
+}
+
+// redactHeaders copies the sent headers for the attempt log, hiding the
+// values of the endpoint's custom headers (they often carry credentials).
+func redactHeaders(h http.Header, custom map[string]string) map[string][]string {
+	out := make(map[string][]string, len(h))
+	for k, v := range h {
+		out[k] = v
+	}
+	for k := range custom {
+		ck := http.CanonicalHeaderKey(k)
+		if _, ok := out[ck]; ok {
+			out[ck] = []string{"[redacted]"}
+		}
+	}
+	return out
+}

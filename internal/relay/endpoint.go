@@ -1,0 +1,226 @@
+package relay
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hookrelay/hookrelay/internal/delivery"
+	"github.com/hookrelay/hookrelay/internal/signing"
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// EndpointInput is a create or update of an endpoint; nil fields are
+// unchanged on update.
+type EndpointInput struct {
+	URL           *string            `json:"url"`
+	Description   *string            `json:"description"`
+	Enabled       *bool              `json:"enabled"`
+	EventTypes    *[]string          `json:"event_types"`
+	SourceIDs     *[]string          `json:"source_ids"`
+	Headers       *map[string]string `json:"headers"`
+	TimeoutMS     *int               `json:"timeout_ms"`
+	RetrySchedule *string            `json:"retry_schedule"`
+	SigningScheme *string            `json:"signing_scheme"`
+}
+
+// hop-by-hop and signature headers an endpoint may not override.
+var reservedHeaders = map[string]bool{"Host": true, "Content-Length": true, "Content-Type": true,
+	"Transfer-Encoding": true, "Connection": true, "Webhook-Id": true, "Webhook-Timestamp": true,
+	"Webhook-Signature": true, "Stripe-Signature": true, "X-Hub-Signature-256": true, "User-Agent": true}
+
+// apply validates in and copies it onto ep.
+func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]any, error) {
+	changed := map[string]any{}
+	if in.URL != nil {
+		u := strings.TrimSpace(*in.URL)
+		if err := delivery.ValidateURL(u); err != nil {
+			return nil, invalid("url", "%v", err)
+		}
+		// An IP literal can be judged now; host names are checked at dial time.
+		if pu, err := url.Parse(u); err == nil {
+			if ip, err := netip.ParseAddr(strings.Trim(pu.Hostname(), "[]")); err == nil {
+				if err := r.guard.Check(ip.Unmap()); err != nil {
+					return nil, invalid("url", "%v (allow it with HOOKRELAY_ALLOW_CIDRS)", err)
+				}
+			}
+		}
+		ep.URL, changed["url"] = u, u
+	}
+	if in.Description != nil {
+		ep.Description, changed["description"] = *in.Description, *in.Description
+	}
+	if in.Enabled != nil {
+		ep.Enabled, changed["enabled"] = *in.Enabled, *in.Enabled
+		if *in.Enabled {
+			ep.DisabledReason = ""
+		} else if ep.DisabledReason == "" {
+			ep.DisabledReason = "disabled by a user"
+		}
+	}
+	if in.EventTypes != nil {
+		types := []string{}
+		for _, t := range *in.EventTypes {
+			if t = strings.TrimSpace(t); t != "" {
+				types = append(types, t)
+			}
+		}
+		ep.EventTypes, changed["event_types"] = types, types
+	}
+	if in.SourceIDs != nil {
+		ep.SourceIDs, changed["source_ids"] = *in.SourceIDs, *in.SourceIDs
+	}
+	if in.Headers != nil {
+		for k := range *in.Headers {
+			if k == "" || reservedHeaders[http.CanonicalHeaderKey(k)] || strings.HasPrefix(http.CanonicalHeaderKey(k), "X-Hookrelay-") {
+				return nil, invalid("headers", "header %q cannot be set", k)
+			}
+		}
+		ep.Headers = *in.Headers
+		changed["headers"] = headerNames(*in.Headers)
+	}
+	if in.TimeoutMS != nil {
+		if *in.TimeoutMS < 0 || time.Duration(*in.TimeoutMS)*time.Millisecond > maxEndpointTimeout {
+			return nil, invalid("timeout_ms", "must be between 0 (default) and %d", maxEndpointTimeout.Milliseconds())
+		}
+		ep.TimeoutMS, changed["timeout_ms"] = *in.TimeoutMS, *in.TimeoutMS
+	}
+	if in.RetrySchedule != nil {
+		if s := strings.TrimSpace(*in.RetrySchedule); s != "" {
+			if _, err := delivery.ParseSchedule(s); err != nil {
+				return nil, invalid("retry_schedule", "%v", err)
+			}
+		}
+		ep.RetrySchedule, changed["retry_schedule"] = strings.TrimSpace(*in.RetrySchedule), *in.RetrySchedule
+	}
+	if in.SigningScheme != nil {
+		s, err := signing.ParseScheme(*in.SigningScheme)
+		if err != nil {
+			return nil, invalid("signing_scheme", "%v", err)
+		}
+		ep.SigningScheme, changed["signing_scheme"] = string(s), string(s)
+	}
+	return changed, nil
+}
+
+func headerNames(h map[string]string) []string {
+	out := make([]string, 0, len(h))
+	for k := range h {
+		out = append(out, k)
+	}
+	return out
+}
+
+// CreateEndpoint validates and stores an endpoint with a fresh signing
+// secret, returned once in plaintext.
+func (r *Relay) CreateEndpoint(ctx context.Context, a Actor, in EndpointInput) (*store.Endpoint, string, error) {
+	now := r.Now()
+	ep := &store.Endpoint{ID: store.NewID("ep"), TeamID: a.TeamID, Enabled: true,
+		SigningScheme: string(signing.StandardWebhooks), CreatedAt: now, UpdatedAt: now}
+	if in.URL == nil {
+		return nil, "", invalid("url", "is required")
+	}
+	changed, err := r.applyEndpoint(ep, in)
+	if err != nil {
+		return nil, "", err
+	}
+	sec, err := signing.NewSecret(signing.Scheme(ep.SigningScheme))
+	if err != nil {
+		return nil, "", err
+	}
+	if sec != "" {
+		ep.Secrets = []store.Secret{r.sealSecret(ep.ID, sec, nil)}
+	}
+	err = r.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateEndpoint(ctx, ep); err != nil {
+			return mapSubscriptionErr(err)
+		}
+		return r.audit(ctx, tx, a, "endpoint.create", "endpoint", ep.ID, map[string]any{"after": changed})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return ep, sec, nil
+}
+
+func mapSubscriptionErr(err error) error {
+	if err != nil && strings.Contains(err.Error(), "subscriptions of") && strings.Contains(err.Error(), "not found") {
+		return invalid("source_ids", "names a source that does not exist")
+	}
+	return err
+}
+
+// UpdateEndpoint changes an endpoint.
+func (r *Relay) UpdateEndpoint(ctx context.Context, a Actor, id string, in EndpointInput) (*store.Endpoint, error) {
+	var out *store.Endpoint
+	err := r.st.Tx(ctx, func(tx *store.Store) error {
+		ep, err := tx.GetEndpoint(ctx, a.TeamID, id)
+		if err != nil {
+			return err
+		}
+		before := map[string]any{"url": ep.URL, "enabled": ep.Enabled, "event_types": ep.EventTypes,
+			"source_ids": ep.SourceIDs, "signing_scheme": ep.SigningScheme, "timeout_ms": ep.TimeoutMS,
+			"retry_schedule": ep.RetrySchedule}
+		changed, err := r.applyEndpoint(ep, in)
+		if err != nil {
+			return err
+		}
+		ep.UpdatedAt = r.Now()
+		if err := tx.UpdateEndpoint(ctx, ep); err != nil {
+			return mapSubscriptionErr(err)
+		}
+		out = ep
+		return r.audit(ctx, tx, a, "endpoint.update", "endpoint", id, map[string]any{"before": before, "after": changed})
+	})
+	return out, err
+}
+
+// SetEndpointEnabled enables or disables an endpoint.
+func (r *Relay) SetEndpointEnabled(ctx context.Context, a Actor, id string, enabled bool) (*store.Endpoint, error) {
+	return r.UpdateEndpoint(ctx, a, id, EndpointInput{Enabled: &enabled})
+}
+
+// DeleteEndpoint removes an endpoint and cancels its pending deliveries.
+func (r *Relay) DeleteEndpoint(ctx context.Context, a Actor, id string) error {
+	return r.st.Tx(ctx, func(tx *store.Store) error {
+		ep, err := tx.GetEndpoint(ctx, a.TeamID, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteEndpoint(ctx, a.TeamID, id, r.Now()); err != nil {
+			return err
+		}
+		return r.audit(ctx, tx, a, "endpoint.delete", "endpoint", id, map[string]any{"before": map[string]any{"url": ep.URL}})
+	})
+}
+
+// RotateEndpointSecret makes a new signing secret; the old one keeps
+// signing alongside it for the grace period. It returns the new secret.
+func (r *Relay) RotateEndpointSecret(ctx context.Context, a Actor, id string, grace time.Duration) (string, error) {
+	if grace <= 0 {
+		grace = r.opt.SecretGrace
+	}
+	var sec string
+	err := r.st.Tx(ctx, func(tx *store.Store) error {
+		ep, err := tx.GetEndpoint(ctx, a.TeamID, id)
+		if err != nil {
+			return err
+		}
+		if sec, err = signing.NewSecret(signing.Scheme(ep.SigningScheme)); err != nil {
+			return err
+		}
+		if sec == "" {
+			return invalid("signing_scheme", "scheme none has no secret")
+		}
+		ep.Secrets = r.rotate(ep.ID, ep.Secrets, sec, grace)
+		ep.UpdatedAt = r.Now()
+		if err := tx.UpdateEndpoint(ctx, ep); err != nil {
+			return err
+		}
+		return r.audit(ctx, tx, a, "endpoint.secret.rotate", "endpoint", id, map[string]any{"grace": grace.String()})
+	})
+	return sec, err
+}

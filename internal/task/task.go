@@ -1,0 +1,86 @@
+// Package task names hookrelay's asynq task types and builds their
+// payloads. Payloads hold ids only: Postgres has the rest.
+package task
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task types.
+const (
+	// TypeDeliver sends one attempt of one delivery.
+	TypeDeliver = "delivery:send"
+	// TypeSweep re-enqueues due deliveries missing from Redis.
+	TypeSweep = "delivery:sweep"
+)
+
+// QueueDeliveries is the queue delivery tasks run on.
+const QueueDeliveries = "deliveries"
+
+// QueueMaintenance is the queue of periodic work (sweeper).
+const QueueMaintenance = "maintenance"
+
+// Deliver is the payload of TypeDeliver.
+type Deliver struct {
+	DeliveryID string `json:"d"`
+	// Attempt is the attempt number this task may claim (1-based). A task
+	// whose attempt was already claimed, or whose delivery is settled, is
+	// stale and dropped.
+	Attempt int `json:"n"`
+	// Manual marks a redelivery asked for by a person or API client.
+	Manual bool `json:"m,omitempty"`
+}
+
+// DeliverTaskID is the asynq task id of an attempt. The first attempt's id
+// is the delivery id itself, so enqueuing it twice is a harmless conflict.
+// Manual redeliveries get a unique suffix: they must run now even when a
+// scheduled retry holds the plain id.
+func DeliverTaskID(deliveryID string, attempt int, manualNonce string) string {
+	id := deliveryID
+	if attempt > 1 {
+		id += "/" + strconv.Itoa(attempt)
+	}
+	if manualNonce != "" {
+		id += "/manual/" + manualNonce
+	}
+	return id
+}
+
+// NewDeliver builds a TypeDeliver task due at processAt (zero: now).
+// maxInfraRetries bounds asynq's own retries, which only happen when the
+// handler cannot reach Postgres; endpoint failures are scheduled by
+// hookrelay, not by asynq.
+func NewDeliver(p Deliver, manualNonce string, processAt time.Time) *asynq.Task {
+	b, _ := json.Marshal(p)
+	opts := []asynq.Option{
+		asynq.TaskID(DeliverTaskID(p.DeliveryID, p.Attempt, manualNonce)),
+		asynq.Queue(QueueDeliveries),
+		asynq.MaxRetry(10),
+		asynq.Timeout(5 * time.Minute),
+	}
+	if !processAt.IsZero() {
+		opts = append(opts, asynq.ProcessAt(processAt))
+	}
+	return asynq.NewTask(TypeDeliver, b, opts...)
+}
+
+// ParseDeliver decodes a TypeDeliver payload; a bad one is not retried.
+func ParseDeliver(t *asynq.Task) (Deliver, error) {
+	var p Deliver
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == "" || p.Attempt < 1 {
+		return p, fmt.Errorf("task: bad %s payload %q: %w", TypeDeliver, t.Payload(), asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+// NewSweep builds the periodic sweeper task; its id makes overlapping
+// runs conflict instead of piling up.
+func NewSweep() *asynq.Task {
+	return asynq.NewTask(TypeSweep, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(0),
+		asynq.Timeout(2*time.Minute), asynq.Unique(30*time.Second))
+}
