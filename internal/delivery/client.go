@@ -76,8 +76,9 @@ func NewClient(opts ClientOptions) *Client {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	// No dial timeout of its own: Request.Timeout bounds the whole attempt,
+	// connect included, so a timeout always reports that one limit.
 	dialer := &net.Dialer{
-		Timeout:        10 * time.Second,
 		KeepAlive:      30 * time.Second,
 		ControlContext: c.control,
 	}
