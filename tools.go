@@ -4,10 +4,14 @@
 package tools
 
 import (
+	_ "github.com/chromedp/chromedp"
+	_ "github.com/go-redis/redis_rate/v10"
 	_ "github.com/gofiber/fiber/v2"
+	_ "github.com/gofiber/template/html/v2"
 	_ "github.com/google/go-github/v66/github"
 	_ "github.com/hibiken/asynq"
 	_ "github.com/oklog/ulid/v2"
+	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/redis/go-redis/v9"
 	_ "github.com/slack-go/slack"
 	_ "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -19,9 +23,4 @@ import (
 	_ "github.com/uptrace/bun/driver/pgdriver"
 	_ "github.com/uptrace/bun/migrate"
 	_ "golang.org/x/crypto/argon2"
-	_ "github.com/gofiber/template/html/v2"
-	_ "github.com/prometheus/client_golang/prometheus"
-	_ "github.com/chromedp/chromedp"
-	_ "github.com/go-redis/redis_rate/v10"
 )
-
