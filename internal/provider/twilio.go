@@ -45,8 +45,10 @@ func (twilio) Verify(req *Request, secrets []string) (Result, error) {
 	bodyHash := u.Query().Get("bodySHA256")
 	var form url.Values
 	if bodyHash == "" {
+		// Without parameters there is nothing to check the signature
+		// over, so this is a rejection, not a malformed verified body.
 		if form, err = url.ParseQuery(string(req.Body)); err != nil {
-			return Result{}, fmt.Errorf("provider: twilio: body is not a form: %w", ErrMalformed)
+			return Result{}, &Rejection{Reason: "body is not form-encoded and the URL has no bodySHA256"}
 		}
 	}
 	params := twilioParams(form)
