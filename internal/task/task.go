@@ -15,15 +15,10 @@ import (
 const (
 	// TypeDeliver sends one attempt of one delivery.
 	TypeDeliver = "delivery:send"
-	// TypeSweep re-enqueues due deliveries missing from Redis.
-	TypeSweep = "delivery:sweep"
 )
 
 // QueueDeliveries is the queue delivery tasks run on.
 const QueueDeliveries = "deliveries"
-
-// QueueMaintenance is the queue of periodic work (sweeper).
-const QueueMaintenance = "maintenance"
 
 // Deliver is the payload of TypeDeliver.
 type Deliver struct {
@@ -76,11 +71,4 @@ func ParseDeliver(t *asynq.Task) (Deliver, error) {
 		return p, fmt.Errorf("task: bad %s payload %q: %w", TypeDeliver, t.Payload(), asynq.SkipRetry)
 	}
 	return p, nil
-}
-
-// NewSweep builds the periodic sweeper task; its id makes overlapping
-// runs conflict instead of piling up.
-func NewSweep() *asynq.Task {
-	return asynq.NewTask(TypeSweep, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(0),
-		asynq.Timeout(2*time.Minute), asynq.Unique(30*time.Second))
 }

@@ -1,0 +1,60 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// requestID tags each request with an id (kept from X-Request-Id when sane).
+func (s *server) requestID(c *fiber.Ctx) error {
+	rid := c.Get("X-Request-Id")
+	if rid == "" || len(rid) > 64 {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		rid = hex.EncodeToString(b)
+	}
+	c.Locals("request_id", rid)
+	c.Set("X-Request-Id", rid)
+	return c.Next()
+}
+
+// authenticate resolves the bearer token to a team-scoped actor.
+func (s *server) authenticate(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return errorf(fiber.StatusUnauthorized, "unauthorized", "missing bearer token")
+	}
+	t, err := s.Relay.Authenticate(c.UserContext(), strings.TrimSpace(tok))
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(fiber.StatusUnauthorized, "unauthorized", "invalid or revoked token")
+	}
+	if err != nil {
+		return err
+	}
+	c.Locals("token", t)
+	return c.Next()
+}
+
+// needWrite refuses tokens without the write scope.
+func (s *server) needWrite(c *fiber.Ctx) error {
+	if !relay.HasScope(token(c), relay.ScopeWrite) {
+		return errorf(fiber.StatusForbidden, "forbidden", "this token lacks the write scope")
+	}
+	return c.Next()
+}
+
+func token(c *fiber.Ctx) *store.APIToken { return c.Locals("token").(*store.APIToken) }
+
+// actor is who is acting, for audit rows.
+func actor(c *fiber.Ctx) relay.Actor {
+	t := token(c)
+	return relay.Actor{TeamID: t.TeamID, Kind: "token", ID: t.ID, IP: c.IP()}
+}

@@ -1,0 +1,72 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookrelay/hookrelay/internal/provider"
+	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// ingest receives a provider's webhook: find the source, verify the raw
+// bytes, commit event and deliveries, and only then answer 2xx.
+func (s *server) ingest(c *fiber.Ctx) error {
+	if c.Method() != fiber.MethodPost {
+		c.Set(fiber.HeaderAllow, fiber.MethodPost)
+		return errorf(fiber.StatusMethodNotAllowed, "method_not_allowed", "ingest accepts POST only")
+	}
+	ctx := c.UserContext()
+	src, err := s.Relay.Store().SourceByToken(ctx, c.Params("token"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(fiber.StatusNotFound, "unknown_source", "no source has this ingest URL")
+	}
+	if err != nil {
+		return s.unavailable(c, err)
+	}
+	// BodyRaw, not Body: Body decompresses, and signatures cover the bytes
+	// on the wire. Copied because Fiber reuses the buffer.
+	body := append([]byte(nil), c.BodyRaw()...)
+	header := make(http.Header, 16)
+	c.Request().Header.VisitAll(func(k, v []byte) {
+		header.Add(string(k), string(v))
+	})
+	req := &provider.Request{Body: body, Header: header, URL: s.PublicURL + c.OriginalURL(), Now: s.Relay.Now()}
+	res, err := s.Relay.Verify(src, req)
+	var rej *provider.Rejection
+	switch {
+	case errors.As(err, &rej):
+		if rerr := s.Relay.RecordRejection(ctx, src, rej.Reason, c.IP(), header); rerr != nil {
+			s.Logger.Warn("record_rejection_failed", "source_id", src.ID, "error", rerr.Error())
+		}
+		return errorf(fiber.StatusUnauthorized, "signature_invalid", "%s", rej.Reason)
+	case errors.Is(err, provider.ErrMalformed):
+		return errorf(fiber.StatusBadRequest, "malformed_payload", "%s", strings.TrimPrefix(err.Error(), "provider: "))
+	case err != nil:
+		return err
+	}
+	if res.Reply != nil {
+		if res.Reply.ContentType != "" {
+			c.Set(fiber.HeaderContentType, res.Reply.ContentType)
+		}
+		return c.Status(res.Reply.Status).Send(res.Reply.Body)
+	}
+	in := relay.Inbound{Source: src, Result: res, Body: body, ContentType: header.Get("Content-Type"),
+		Headers: relay.KeepHeaders(header), ReceivedAt: req.Now}
+	out, err := s.Relay.Ingest(ctx, []relay.Inbound{in})
+	if err != nil {
+		return s.unavailable(c, err)
+	}
+	s.Dispatcher.Submit(out)
+	return c.JSON(fiber.Map{"id": out[0].EventID, "duplicate": out[0].Duplicate})
+}
+
+// unavailable answers 503 so the provider retries: nothing was committed.
+func (s *server) unavailable(c *fiber.Ctx, err error) error {
+	s.Logger.Error("ingest_unavailable", "error", err.Error())
+	c.Set(fiber.HeaderRetryAfter, "5")
+	return errorf(fiber.StatusServiceUnavailable, "unavailable", "storage unavailable, retry later")
+}

@@ -1,0 +1,61 @@
+// Package api is hookrelay's HTTP face: ingest at /in/{token}, the admin
+// REST API under /api/v1, and health. Handlers are thin adapters over
+// internal/relay.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookrelay/hookrelay/internal/relay"
+)
+
+// Deps are what the API needs.
+type Deps struct {
+	Relay *relay.Relay
+	// Dispatcher enqueues first attempts after the acknowledgement.
+	Dispatcher *relay.Dispatcher
+	Logger     *slog.Logger
+	// MaxBodyBytes is the ingest body limit (the server's BodyLimit).
+	MaxBodyBytes int
+	// PublicURL is the base URL providers post to (ingest URLs, Twilio).
+	PublicURL string
+	// Ready reports whether dependencies are reachable, for /readyz.
+	Ready func(ctx context.Context) error
+	// Mount lets other packages (the dashboard) add routes to the app.
+	Mount func(app *fiber.App)
+}
+
+// New builds the Fiber app.
+func New(d Deps) *fiber.App {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &server{Deps: d}
+	app := fiber.New(fiber.Config{
+		// Fiber reuses request buffers after a handler returns; relay code
+		// copies what it keeps, and Immutable covers params and headers.
+		Immutable:             true,
+		BodyLimit:             d.MaxBodyBytes,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		// A body over the limit is refused by fasthttp before the handler
+		// runs; the error handler turns it into 413.
+		StreamRequestBody: false,
+	})
+	s.routes(app)
+	if d.Mount != nil {
+		d.Mount(app)
+	}
+	return app
+}
+
+type server struct {
+	Deps
+}

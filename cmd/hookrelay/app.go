@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
+
+	"github.com/hookrelay/hookrelay/api"
+	"github.com/hookrelay/hookrelay/dashboard"
+	"github.com/hookrelay/hookrelay/internal/config"
+	"github.com/hookrelay/hookrelay/internal/delivery"
+	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/secret"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/migrations"
+	"github.com/hookrelay/hookrelay/worker"
+)
+
+// newLogger builds the one slog logger, JSON to stderr by default.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// deps are the long-lived connections of a process.
+type deps struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	db    *bun.DB
+	redis asynq.RedisClientOpt
+	rdb   *redis.Client
+	aq    *asynq.Client
+	insp  *asynq.Inspector
+	relay *relay.Relay
+}
+
+// openDeps connects to Postgres and Redis and builds the relay.
+func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, error) {
+	d := &deps{cfg: cfg, log: newLogger(cfg, os.Stderr)}
+	if cfg.EncryptionKeys == "" && needKeys {
+		return nil, errors.New("HOOKRELAY_ENCRYPTION_KEYS is not set (`make run` creates a local key in .local/encryption.key)")
+	}
+	var box *secret.Box
+	if cfg.EncryptionKeys != "" {
+		var err error
+		if box, err = secret.ParseKeys(cfg.EncryptionKeys); err != nil {
+			return nil, err
+		}
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	d.db = db
+	d.redis = asynq.RedisClientOpt{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB}
+	d.rdb = redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB})
+	d.aq = asynq.NewClientFromRedisClient(d.rdb)
+	d.insp = asynq.NewInspectorFromRedisClient(d.rdb)
+	sched, err := delivery.ParseSchedule(cfg.RetrySchedule)
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("HOOKRELAY_RETRY_SCHEDULE: %w", err)
+	}
+	guard := delivery.NewGuard(cfg.AllowCIDRs)
+	client := delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/" + version,
+		MaxResponseBytes: cfg.ResponseBodyLimit})
+	d.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: d.aq, Inspector: d.insp,
+		Client: client, Guard: guard, Logger: d.log},
+		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
+			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
+			SweepGrace: cfg.SweepGrace, Version: version})
+	return d, nil
+}
+
+// checkSchema refuses to run against a schema that is behind.
+func (d *deps) checkSchema(ctx context.Context) error {
+	m, err := migrations.NewMigrator(d.db)
+	if err != nil {
+		return err
+	}
+	return m.CheckCurrent(ctx)
+}
+
+// ready is /readyz: Postgres, Redis and schema.
+func (d *deps) ready(ctx context.Context) error {
+	if err := d.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if err := d.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return d.checkSchema(ctx)
+}
+
+// close releases connections: Redis clients first, Postgres last.
+func (d *deps) close() {
+	if d.aq != nil {
+		_ = d.aq.Close()
+	}
+	if d.insp != nil {
+		_ = d.insp.Close()
+	}
+	if d.rdb != nil {
+		_ = d.rdb.Close()
+	}
+	if d.db != nil {
+		_ = d.db.Close()
+	}
+}
+
+// runServers runs serve, worker or both until ctx ends, then shuts down
+// in order: stop taking requests, drain dispatch, drain the worker, close
+// Redis, close Postgres.
+func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.Writer) error {
+	d, err := openDeps(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if err := d.checkSchema(ctx); err != nil {
+		return err
+	}
+	errc := make(chan error, 2)
+	var dispatcher *relay.Dispatcher
+	var w *worker.Worker
+	var app interface {
+		Listen(string) error
+		ShutdownWithTimeout(time.Duration) error
+	}
+	if mode == "serve" || mode == "all" {
+		dispatcher = d.relay.NewDispatcher(4, 8192)
+		a := api.New(api.Deps{Relay: d.relay, Dispatcher: dispatcher, Logger: d.log, MaxBodyBytes: cfg.MaxBodyBytes,
+			PublicURL: cfg.PublicURL, Ready: d.ready, Mount: dashboard.Mount})
+		app = a
+		go func() { errc <- a.Listen(cfg.Listen) }()
+		d.log.Info("http_listening", "addr", cfg.Listen, "public_url", cfg.PublicURL)
+		fmt.Fprintf(stdout, "hookrelay %s: listening on http://%s (dashboard %s/)\n", version, cfg.Listen, cfg.PublicURL)
+	}
+	if mode == "worker" || mode == "all" {
+		w = worker.New(d.relay, d.redis, d.log, worker.Options{Concurrency: cfg.WorkerConcurrency,
+			PollInterval: cfg.PollInterval, DelayedCheckInterval: time.Second, SweepInterval: cfg.SweepInterval,
+			ShutdownTimeout: cfg.ShutdownTimeout})
+		if err := w.Start(); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-ctx.Done():
+		err = nil
+	case err = <-errc:
+		if err != nil && strings.Contains(err.Error(), "address already in use") {
+			err = fmt.Errorf("listen %s: %w (set HOOKRELAY_LISTEN)", cfg.Listen, err)
+		}
+	}
+	d.log.Info("shutting_down")
+	if app != nil {
+		if serr := app.ShutdownWithTimeout(cfg.ShutdownTimeout); serr != nil {
+			d.log.Warn("http_shutdown", "error", serr.Error())
+		}
+		d.log.Info("http_stopped")
+		dispatcher.Shutdown()
+		d.log.Info("dispatch_drained")
+	}
+	if w != nil {
+		w.Shutdown()
+	}
+	return err
+}

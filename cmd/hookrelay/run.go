@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hookrelay/hookrelay/internal/config"
+)
+
+const usage = `usage: hookrelay <command>
+
+commands:
+  serve                 run the HTTP API, ingest and dashboard
+  worker                run the delivery worker and sweeper
+  all                   serve and worker in one process (small installs, local use)
+  migrate up|down|status|unlock
+  config                print the effective configuration, secrets redacted
+  version               print the version
+  admin bootstrap       on an empty install: create a team, an API token and a Stripe source
+  admin token create --team TEAM_ID --name NAME [--scopes read,write]
+  trigger [EVENT_TYPE] [--source SOURCE_ID]
+                        send a Stripe-signed test event to a Stripe source
+`
+
+// run is the whole program: it parses args, loads config and runs one command.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stdout, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "hookrelay", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "config":
+		for _, kv := range cfg.Redacted() {
+			fmt.Fprintf(stdout, "%-32s %s\n", kv[0], kv[1])
+		}
+		return nil
+	case "migrate":
+		return runMigrate(ctx, cfg, rest, stdout)
+	case "serve", "worker", "all":
+		return runServers(ctx, cfg, cmd, stdout)
+	case "admin":
+		return runAdmin(ctx, cfg, rest, stdout)
+	case "trigger":
+		return runTrigger(ctx, cfg, rest, stdout)
+	}
+	fmt.Fprint(stdout, usage)
+	return fmt.Errorf("unknown command %q", strings.Join(args[1:2], ""))
+}

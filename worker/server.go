@@ -1,0 +1,125 @@
+// Package worker runs the asynq server that sends deliveries, and the
+// sweeper loop that re-enqueues what Redis lost. It is a thin adapter over
+// internal/relay.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/task"
+)
+
+// Options configure the worker.
+type Options struct {
+	// Concurrency is how many deliveries run at once.
+	Concurrency int
+	// PollInterval is how often an idle server asks Redis for work.
+	PollInterval time.Duration
+	// DelayedCheckInterval is how often scheduled retries are moved to
+	// the queue; it rounds up short retry delays.
+	DelayedCheckInterval time.Duration
+	// SweepInterval is the sweeper's period; 0 disables the sweeper.
+	SweepInterval time.Duration
+	// ShutdownTimeout bounds the wait for in-flight deliveries.
+	ShutdownTimeout time.Duration
+}
+
+// Worker is the asynq server plus the sweeper.
+type Worker struct {
+	relay  *relay.Relay
+	srv    *asynq.Server
+	log    *slog.Logger
+	opt    Options
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds a worker over Redis.
+func New(r *relay.Relay, redis asynq.RedisConnOpt, log *slog.Logger, opt Options) *Worker {
+	srv := asynq.NewServer(redis, asynq.Config{
+		Concurrency:              max(opt.Concurrency, 1),
+		Queues:                   map[string]int{task.QueueDeliveries: 1},
+		TaskCheckInterval:        opt.PollInterval,
+		DelayedTaskCheckInterval: max(opt.DelayedCheckInterval, 100*time.Millisecond),
+		ShutdownTimeout:          opt.ShutdownTimeout,
+		Logger:                   slogAdapter{log.With("component", "asynq")},
+		LogLevel:                 asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			log.Error("task_failed", "type", t.Type(), "error", err.Error())
+		}),
+	})
+	return &Worker{relay: r, srv: srv, log: log, opt: opt}
+}
+
+// Start begins processing tasks and sweeping.
+func (w *Worker) Start() error {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(task.TypeDeliver, w.handleDeliver)
+	if err := w.srv.Start(mux); err != nil {
+		return fmt.Errorf("worker: start: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	if w.opt.SweepInterval > 0 {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			w.sweepLoop(ctx)
+		}()
+	}
+	w.log.Info("worker_started", "concurrency", w.opt.Concurrency)
+	return nil
+}
+
+// Shutdown stops the sweeper, then stops fetching tasks and waits (up to
+// ShutdownTimeout) for in-flight deliveries; a delivery cut off is
+// re-queued by asynq and, failing that, by the sweeper.
+func (w *Worker) Shutdown() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+	w.wg.Wait()
+	w.srv.Shutdown()
+	w.log.Info("worker_stopped")
+}
+
+// handleDeliver adapts a delivery:send task to relay.Deliver.
+func (w *Worker) handleDeliver(ctx context.Context, t *asynq.Task) error {
+	p, err := task.ParseDeliver(t)
+	if err != nil {
+		return err
+	}
+	return w.relay.Deliver(ctx, p)
+}
+
+// sweepLoop runs the sweeper on a ticker until ctx ends.
+func (w *Worker) sweepLoop(ctx context.Context) {
+	tick := time.NewTicker(w.opt.SweepInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := w.relay.Sweep(ctx); err != nil && ctx.Err() == nil {
+				w.log.Error("sweep_failed", "error", err.Error())
+			}
+		}
+	}
+}
+
+// slogAdapter lets asynq log through slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
