@@ -77,7 +77,9 @@ var ErrMalformed = errors.New("malformed payload")
 var ErrUnknownKind = errors.New("unknown provider kind")
 
 // Verifier checks one request against the source's active secrets
-// (plaintext, already decrypted; several during rotation).
+// (plaintext, already decrypted; several during rotation). The error is a
+// *Rejection (answer 401), wraps ErrMalformed (answer 400), or is a caller
+// bug. Verifiers hold only their config and are safe for concurrent use.
 type Verifier interface {
 	Verify(req *Request, secrets []string) (Result, error)
 }
