@@ -199,3 +199,28 @@ func TestGitHubDocsVector(t *testing.T) {
 		t.Fatalf("header %v, want only X-Hub-Signature-256 %s", h, want)
 	}
 }
+
+func BenchmarkSignOtherSchemes(b *testing.B) {
+	msg := Message{ID: "evt_01JD8Y7G4B1F0T5Q2Z9X3K6M8N", Timestamp: time.Unix(specTS, 0), Body: make([]byte, 1024)}
+	edPriv, _, _ := NewEd25519Secret()
+	for _, bc := range []struct {
+		name    string
+		scheme  Scheme
+		secrets []string
+	}{
+		{"standard-webhooks-rotation", StandardWebhooks, []string{specSecret, goldenSecretB}},
+		{"standard-webhooks-ed25519", StandardWebhooks, []string{edPriv}},
+		{"stripe", Stripe, []string{specSecret}},
+		{"github", GitHub, []string{specSecret}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := http.Header{}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Sign(bc.scheme, bc.secrets, msg, h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
