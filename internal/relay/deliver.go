@@ -74,6 +74,9 @@ func (r *Relay) buildRequest(c *store.Claimed, now time.Time) (delivery.Request,
 	h.Set("X-Hookrelay-Source", c.SourceID)
 	h.Set("X-Hookrelay-Delivery", c.DeliveryID)
 	h.Set("X-Hookrelay-Attempt", strconv.Itoa(c.Attempt))
+	// Every scheme carries the stable id consumers dedupe on (Standard
+	// Webhooks sets it again when signing).
+	h.Set("Webhook-Id", c.EventID)
 	secrets, err := r.openSecrets(c.EndpointID, c.Secrets)
 	if err != nil {
 		return delivery.Request{URL: c.URL, Header: h}, err
