@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// adminClient talks to hookrelay's API and /readyz (not the load path).
+var adminClient = &http.Client{Timeout: 10 * time.Second}
+
+// get fails unless GET path answers 200.
+func (h *harness) get(ctx context.Context, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.baseURL+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := adminClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return nil
+}
+
+// api POSTs in as JSON with the bootstrap token and decodes a 2xx answer
+// into out.
+func (h *harness) api(ctx context.Context, path string, in, out any) error {
+	var body io.Reader = http.NoBody
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.baseURL+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := adminClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("POST %s: %d %s", path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return json.Unmarshal(b, out)
+}
+
+// redisFlush empties Redis DB 14 with two raw RESP commands (SELECT,
+// FLUSHDB), so the bench needs no Redis client library.
+func redisFlush(ctx context.Context) error {
+	var d net.Dialer
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := d.DialContext(dctx, "tcp", redisAddr)
+	if err != nil {
+		return fmt.Errorf("redis %s: %w", redisAddr, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	db := fmt.Sprint(redisDB)
+	cmd := fmt.Sprintf("*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n*1\r\n$7\r\nFLUSHDB\r\n", len(db), db)
+	if _, err := io.WriteString(conn, cmd); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	r := bufio.NewReader(conn)
+	for _, what := range []string{"SELECT " + db, "FLUSHDB"} {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("redis %s: %w", what, err)
+		}
+		if !strings.HasPrefix(line, "+OK") {
+			return fmt.Errorf("redis %s: %s", what, strings.TrimSpace(line))
+		}
+	}
+	return nil
+}
+
+// logCounts counts hookrelay's log lines (warn and above, JSON) by level
+// and message, e.g. "WARN dispatch_queue_full" → 12.
+func (h *harness) logCounts() map[string]int {
+	f, err := os.Open(h.logPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	counts := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Msg == "" {
+			if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "hookrelay ") {
+				counts["(text) "+line[:min(len(line), 60)]]++
+			}
+			continue
+		}
+		counts[l.Level+" "+l.Msg]++
+	}
+	return counts
+}
+
+// printLogTail shows the end of hookrelay's output on stderr after a failure.
+func (h *harness) printLogTail() {
+	if h.logPath == "" {
+		return
+	}
+	b, err := os.ReadFile(h.logPath)
+	if err != nil || len(b) == 0 {
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	lines = lines[max(0, len(lines)-20):]
+	logf("last lines of hookrelay's output:\n  %s", strings.Join(lines, "\n  "))
+}
+
+// sortedKeys returns m's keys in order, for stable output.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// report is everything the bench prints.
+type report struct {
+	S           settings
+	Postgres    string
+	Passthrough []string
+
+	Requests, Acked int
+	NotAcked        map[string]int // status code or error class → count
+	LoadWindow      time.Duration
+	IngestLat       latency
+
+	Delivered, Missing, Duplicates, NoID, SinkDistinct int
+	E2EWindow                                          time.Duration // first ack → last arrival
+	E2ELat                                             latency
+	DrainAfterLoad                                     time.Duration
+	Interrupted                                        bool
+
+	CPULoad, CPUDrain cpuUse
+	Logs              map[string]int
+}
+
+// latency summarises a set of durations.
+type latency struct{ P50, P95, P99, Max time.Duration }
+
+// summarize sorts ds in place and returns its percentiles.
+func summarize(ds []time.Duration) latency {
+	slices.Sort(ds)
+	return latency{percentile(ds, 50), percentile(ds, 95), percentile(ds, 99), percentile(ds, 100)}
+}
+
+// percentile returns the nearest-rank p-th percentile (0 < p ≤ 100) of
+// sorted, ascending durations: the smallest value with at least p % of the
+// values at or below it. It returns 0 for an empty slice.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+// buildReport joins the load records with the sink's arrivals.
+func buildReport(s settings, res *loadResult, sk *sink, missing []string) *report {
+	r := &report{S: s, Requests: len(res.Records), NotAcked: map[string]int{}, LoadWindow: res.End.Sub(res.Start),
+		Missing: len(missing)}
+	var ingest, e2e []time.Duration
+	var firstAck, lastArrival time.Time
+	for _, x := range res.Records {
+		ingest = append(ingest, x.Latency)
+		if x.EventID == "" {
+			label := strconv.Itoa(x.Status)
+			if x.Err != "" {
+				label = x.Err
+			}
+			r.NotAcked[label]++
+			continue
+		}
+		r.Acked++
+		if ack := x.Start.Add(x.Latency); firstAck.IsZero() || ack.Before(firstAck) {
+			firstAck = ack
+		}
+		if at, ok := sk.arrival(x.EventID); ok {
+			r.Delivered++
+			e2e = append(e2e, at.Sub(x.Start))
+			if at.After(lastArrival) {
+				lastArrival = at
+			}
+		}
+	}
+	r.SinkDistinct, r.Duplicates, r.NoID = sk.counts()
+	r.IngestLat, r.E2ELat = summarize(ingest), summarize(e2e)
+	if r.Delivered > 0 {
+		r.E2EWindow = lastArrival.Sub(firstAck)
+	}
+	return r
+}
+
+// rate is n per second over d, 0 for an empty window.
+func rate(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// ms formats a duration in milliseconds with one decimal.
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
+
+func (l latency) String() string {
+	return fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s", ms(l.P50), ms(l.P95), ms(l.P99), ms(l.Max))
+}
+
+// print writes the report in the layout the README quotes.
+func (r *report) print(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p("")
+	p("hookrelay bench: `hookrelay all` + Postgres %s (db %s) + Redis db %d, all on 127.0.0.1", r.Postgres, benchDB, redisDB)
+	p("machine   nproc %d, %s, %s/%s, %s", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	p("config    concurrency %d, duration %s, max events %d, body %d B, drain timeout %s",
+		r.S.Concurrency, r.S.Duration, r.S.MaxEvents, bodySize, r.S.DrainTimeout)
+	if len(r.Passthrough) > 0 {
+		p("          hookrelay overrides: %s", strings.Join(r.Passthrough, " "))
+	}
+	p("ingest    requests %d, acknowledged %d, non-2xx/errors: %s", r.Requests, r.Acked, countList(r.NotAcked))
+	p("          throughput %.0f req/s (%d requests in %.2fs)", rate(r.Requests, r.LoadWindow), r.Requests, r.LoadWindow.Seconds())
+	p("          latency %s", r.IngestLat)
+	p("delivery  delivered %d, missing %d, duplicates %d", r.Delivered, r.Missing, r.Duplicates)
+	if r.NoID > 0 || r.SinkDistinct != r.Delivered {
+		p("          sink saw %d distinct event ids, %d requests without webhook-id", r.SinkDistinct, r.NoID)
+	}
+	p("          throughput %.0f deliveries/s (%d from first ack to last arrival, %.2fs)",
+		rate(r.Delivered, r.E2EWindow), r.Delivered, r.E2EWindow.Seconds())
+	p("          end-to-end latency (send → arrival) %s", r.E2ELat)
+	switch {
+	case r.Interrupted:
+		p("          INTERRUPTED: numbers cover a partial run")
+	case r.Missing == 0:
+		p("          backlog drained %.2fs after the load ended", r.DrainAfterLoad.Seconds())
+	default:
+		p("          %d acknowledged events still missing after %s", r.Missing, r.S.DrainTimeout)
+	}
+	if r.CPULoad.Valid {
+		// A drain shorter than a second is below the tick resolution of /proc.
+		drain := r.CPUDrain.Window >= time.Second
+		head := fmt.Sprintf("cpu       cores busy on average    load %5.1fs", r.CPULoad.Window.Seconds())
+		if drain {
+			head += fmt.Sprintf("   drain %5.1fs", r.CPUDrain.Window.Seconds())
+		}
+		p("%s", head)
+		for _, g := range cpuGroups {
+			line := fmt.Sprintf("          %-26s %5.2f", g, r.CPULoad.Cores[g])
+			if drain {
+				line += fmt.Sprintf("         %5.2f", r.CPUDrain.Cores[g])
+			}
+			p("%s", line)
+		}
+		line := fmt.Sprintf("          %-26s %4.0f%%", "machine (all cores)", 100*r.CPULoad.Machine)
+		if drain {
+			line += fmt.Sprintf("         %4.0f%%", 100*r.CPUDrain.Machine)
+		}
+		p("%s", line)
+	}
+	p("hookrelay log (warn and above): %s", countList(r.Logs))
+	p("")
+}
+
+// countList formats counts as "503×12, timeout×3", largest first, or "none".
+func countList(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := sortedKeys(m)
+	slices.SortStableFunc(keys, func(a, b string) int { return m[b] - m[a] })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s×%d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cpuModel returns the first "model name" of /proc/cpuinfo, or "unknown CPU".
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
