@@ -61,6 +61,8 @@ type Relay struct {
 	now    func() time.Time
 	rnd    func() float64
 	opt    Options
+
+	limiter Limiter
 }
 
 // Deps are Relay's collaborators. Enqueuer, Inspector and Client may be nil
@@ -77,6 +79,8 @@ type Deps struct {
 	Now func() time.Time
 	// Rand returns [0,1) for retry jitter; nil means math/rand.
 	Rand func() float64
+	// LoginLimiter throttles dashboard logins; nil means no throttle.
+	LoginLimiter Limiter
 }
 
 // New builds a Relay.
@@ -106,7 +110,7 @@ func New(d Deps, o Options) *Relay {
 		o.MaxBodyBytes = 1 << 20
 	}
 	return &Relay{st: d.Store, box: d.Box, enq: d.Enqueuer, insp: d.Inspector, client: d.Client,
-		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o}
+		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o, limiter: d.LoginLimiter}
 }
 
 // Store returns the store, for read-only pages and handlers.
