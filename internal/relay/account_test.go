@@ -1,0 +1,156 @@
+package relay_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/secret"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/testenv"
+)
+
+// countLimiter allows the first n calls per key.
+type countLimiter struct {
+	n    int
+	seen map[string]int
+}
+
+func (l *countLimiter) Allow(_ context.Context, key string) (bool, error) {
+	l.seen[key]++
+	return l.seen[key] <= l.n, nil
+}
+
+func newRelay(t *testing.T, lim relay.Limiter) (*relay.Relay, *store.Store, string) {
+	db, _ := testenv.Postgres(t)
+	box, err := secret.ParseKeys(secret.NewKey("k1"))
+	testenv.Must(t, err)
+	st := store.New(db)
+	r := relay.New(relay.Deps{Store: st, Box: box, LoginLimiter: lim}, relay.Options{})
+	team := &store.Team{ID: store.NewID("team"), Name: "A"}
+	testenv.Must(t, st.CreateTeam(context.Background(), team))
+	return r, st, team.ID
+}
+
+func TestLoginSessionsAndPasswordChange(t *testing.T) {
+	ctx := context.Background()
+	r, st, team := newRelay(t, nil)
+	sys := relay.SystemActor(team)
+	if _, err := r.CreateUser(ctx, sys, "Ann@Example.com", "Ann", "short", team, "owner"); err == nil {
+		t.Fatal("short password accepted")
+	}
+	if _, err := r.CreateUser(ctx, sys, "not-an-email", "Ann", "long enough pw", team, "owner"); err == nil {
+		t.Fatal("bad email accepted")
+	}
+	u, err := r.CreateUser(ctx, sys, "Ann@Example.com", "Ann", "correct horse", team, "owner")
+	testenv.Must(t, err)
+	if _, err := r.CreateUser(ctx, sys, "ann@example.com", "Dup", "correct horse", "", ""); err == nil {
+		t.Fatal("duplicate email (other case) accepted")
+	}
+	if _, err := r.Login(ctx, "ann@example.com", "wrong password", "10.0.0.1", "ua"); !errors.Is(err, relay.ErrBadCredentials) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, err := r.Login(ctx, "nobody@example.com", "whatever pw", "10.0.0.1", "ua"); !errors.Is(err, relay.ErrBadCredentials) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	l1, err := r.Login(ctx, "ann@example.com", "correct horse", "10.0.0.1", "ua")
+	testenv.Must(t, err)
+	l2, err := r.Login(ctx, "ann@example.com", "correct horse", "10.0.0.2", "ua")
+	testenv.Must(t, err)
+	cur, err := r.SessionFromToken(ctx, l1.Token)
+	testenv.Must(t, err)
+	if cur.User.ID != u.ID || cur.TeamID != team || cur.Role != "owner" || !cur.Can(relay.PermOwner) {
+		t.Fatalf("current = %+v", cur)
+	}
+	// The password change keeps this session and revokes the other.
+	testenv.Must(t, r.ChangePassword(ctx, cur, "10.0.0.1", "correct horse", "battery staple"))
+	if _, err := r.SessionFromToken(ctx, l2.Token); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("other session survived the password change: %v", err)
+	}
+	if _, err := r.SessionFromToken(ctx, l1.Token); err != nil {
+		t.Fatalf("own session revoked: %v", err)
+	}
+	testenv.Must(t, r.Logout(ctx, l1.Token))
+	if _, err := r.SessionFromToken(ctx, l1.Token); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("session alive after logout: %v", err)
+	}
+	rows, err := st.ListAudit(ctx, store.AuditFilter{TeamID: team})
+	testenv.Must(t, err)
+	seen := map[string]int{}
+	for _, a := range rows {
+		seen[a.Action]++
+	}
+	if seen["user.login"] != 2 || seen["user.login_failed"] != 1 || seen["user.password_change"] != 1 || seen["member.add"] != 1 {
+		t.Fatalf("audit actions: %v", seen)
+	}
+}
+
+func TestLoginThrottled(t *testing.T) {
+	ctx := context.Background()
+	lim := &countLimiter{n: 3, seen: map[string]int{}}
+	r, _, team := newRelay(t, lim)
+	_, err := r.CreateUser(ctx, relay.SystemActor(team), "bob@example.com", "", "correct horse", team, "member")
+	testenv.Must(t, err)
+	for i := 0; i < 3; i++ {
+		if _, err := r.Login(ctx, "bob@example.com", "nope nope nope", "10.0.0.9", ""); !errors.Is(err, relay.ErrBadCredentials) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if _, err := r.Login(ctx, "bob@example.com", "correct horse", "10.0.0.9", ""); !errors.Is(err, relay.ErrThrottled) {
+		t.Fatalf("fourth attempt: %v, want throttled even with the right password", err)
+	}
+}
+
+func TestRolesInvitesAndLastOwner(t *testing.T) {
+	ctx := context.Background()
+	r, st, team := newRelay(t, nil)
+	sys := relay.SystemActor(team)
+	_, err := r.CreateUser(ctx, sys, "owner@example.com", "", "correct horse", team, "owner")
+	testenv.Must(t, err)
+	admin, err := r.CreateUser(ctx, sys, "admin@example.com", "", "correct horse", team, "admin")
+	testenv.Must(t, err)
+	login := func(email string) *relay.Current {
+		l, err := r.Login(ctx, email, "correct horse", "", "")
+		testenv.Must(t, err)
+		c, err := r.SessionFromToken(ctx, l.Token)
+		testenv.Must(t, err)
+		return c
+	}
+	owner, adm := login("owner@example.com"), login("admin@example.com")
+	if _, _, err := r.CreateInvite(ctx, adm, "", store.RoleOwner, ""); !errors.Is(err, relay.ErrForbidden) {
+		t.Fatalf("admin invited an owner: %v", err)
+	}
+	tok, inv, err := r.CreateInvite(ctx, adm, "", store.RoleViewer, "viv@example.com")
+	testenv.Must(t, err)
+	viv, err := r.CreateUser(ctx, sys, "viv@example.com", "", "correct horse", "", "")
+	testenv.Must(t, err)
+	if _, err := r.AcceptInvite(ctx, tok, viv, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.AcceptInvite(ctx, tok, viv, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("invite %s used twice: %v", inv.ID, err)
+	}
+	viewer := login("viv@example.com")
+	if viewer.Role != store.RoleViewer || viewer.Can(relay.PermConfigure) || !viewer.Can(relay.PermRead) {
+		t.Fatalf("viewer = %+v", viewer)
+	}
+	if _, _, err := r.CreateInvite(ctx, viewer, "", store.RoleViewer, ""); !errors.Is(err, relay.ErrForbidden) {
+		t.Fatalf("viewer invited: %v", err)
+	}
+	if err := r.SetRole(ctx, adm, "", owner.User.ID, store.RoleMember); !errors.Is(err, relay.ErrForbidden) {
+		t.Fatalf("admin demoted an owner: %v", err)
+	}
+	if err := r.SetRole(ctx, owner, "", owner.User.ID, store.RoleAdmin); err == nil {
+		t.Fatal("last owner demoted")
+	}
+	testenv.Must(t, r.SetRole(ctx, adm, "", viv.ID, store.RoleMember))
+	testenv.Must(t, r.RemoveMember(ctx, owner, "", admin.ID))
+	if _, err := st.GetMembership(ctx, team, admin.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("removed member still there: %v", err)
+	}
+	rows, _ := st.ListAudit(ctx, store.AuditFilter{TeamID: team, Action: "member.role_change"})
+	if len(rows) != 1 || rows[0].Actor != "user:admin@example.com" {
+		t.Fatalf("role change audit: %+v", rows)
+	}
+}
