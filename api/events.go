@@ -109,6 +109,9 @@ func (s *server) redeliver(c *fiber.Ctx) error {
 
 func (s *server) listAudit(c *fiber.Ctx) error {
 	limit, _ := strconv.Atoi(c.Query("limit", "100"))
+	if limit <= 0 || limit > 500 { // the store's clamp, so next_cursor below sees the real page size
+		limit = 100
+	}
 	rows, err := s.Relay.Store().ListAudit(c.UserContext(), store.AuditFilter{TeamID: token(c).TeamID,
 		Action: c.Query("action"), TargetID: c.Query("target_id"), Before: c.Query("cursor"), Limit: limit})
 	if err != nil {
