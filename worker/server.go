@@ -62,11 +62,13 @@ func New(r *relay.Relay, redis asynq.RedisConnOpt, log *slog.Logger, opt Options
 func (w *Worker) Start() error {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(task.TypeDeliver, w.handleDeliver)
+	mux.HandleFunc(task.TypeBulkRedeliver, w.handleBulkRedeliver)
 	if err := w.srv.Start(mux); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
+	w.resumeBulk(ctx)
 	if w.opt.SweepInterval > 0 {
 		w.wg.Add(1)
 		go func() {

@@ -3,6 +3,7 @@
 package task
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 const (
 	// TypeDeliver sends one attempt of one delivery.
 	TypeDeliver = "delivery:send"
+	// TypeBulkRedeliver runs one batch of a bulk redelivery job.
+	TypeBulkRedeliver = "bulk:redeliver"
 )
 
 // QueueDeliveries is the queue delivery tasks run on.
@@ -69,6 +72,41 @@ func ParseDeliver(t *asynq.Task) (Deliver, error) {
 	var p Deliver
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == "" || p.Attempt < 1 {
 		return p, fmt.Errorf("task: bad %s payload %q: %w", TypeDeliver, t.Payload(), asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+// BulkRedeliver is the payload of TypeBulkRedeliver.
+type BulkRedeliver struct {
+	JobID string `json:"j"`
+	// Cursor is the job's cursor (last delivery id done) this step expects;
+	// a step that finds another cursor is stale, like a claimed attempt.
+	Cursor string `json:"c,omitempty"`
+}
+
+// NewBulkRedeliver builds a step of a bulk job due at processAt (zero:
+// now). The task id names the job and the cursor, so a step enqueued twice
+// is one task; the job's progress is in Postgres, so a lost or repeated
+// step only delays the job.
+func NewBulkRedeliver(p BulkRedeliver, processAt time.Time) *asynq.Task {
+	b, _ := json.Marshal(p)
+	opts := []asynq.Option{
+		asynq.TaskID("bulk/" + p.JobID + "/" + cmp.Or(p.Cursor, "start")),
+		asynq.Queue(QueueDeliveries),
+		asynq.MaxRetry(10),
+		asynq.Timeout(5 * time.Minute),
+	}
+	if !processAt.IsZero() {
+		opts = append(opts, asynq.ProcessAt(processAt))
+	}
+	return asynq.NewTask(TypeBulkRedeliver, b, opts...)
+}
+
+// ParseBulkRedeliver decodes a TypeBulkRedeliver payload; a bad one is not retried.
+func ParseBulkRedeliver(t *asynq.Task) (BulkRedeliver, error) {
+	var p BulkRedeliver
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.JobID == "" {
+		return p, fmt.Errorf("task: bad %s payload %q: %w", TypeBulkRedeliver, t.Payload(), asynq.SkipRetry)
 	}
 	return p, nil
 }
