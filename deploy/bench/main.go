@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,6 +70,11 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	num("BENCH_MAX_EVENTS", 200000, &s.MaxEvents)
 	dur("BENCH_DURATION", 10*time.Second, &s.Duration)
 	dur("BENCH_DRAIN_TIMEOUT", 60*time.Second, &s.DrainTimeout)
+	if s.Binary != "" { // relative to where the bench was started, not the module root
+		if abs, err := filepath.Abs(s.Binary); err == nil {
+			s.Binary = abs
+		}
+	}
 	if err := checkLoopbackURL(s.AdminURL); err != nil {
 		errs = append(errs, fmt.Errorf("BENCH_DATABASE_ADMIN_URL: %w", err))
 	}
@@ -132,12 +138,15 @@ func run(ctx context.Context) int {
 		logf("drain interrupted: %v", drainErr)
 	}
 
+	redisFlushed := redisMarkerGone(context.WithoutCancel(ctx))
 	h.stopServer()
 	rep := buildReport(s, res, h.sink, missing)
+	rep.RedisFlushed = redisFlushed
 	rep.DrainAfterLoad = drained.Sub(res.End)
 	rep.Interrupted = ctx.Err() != nil
 	rep.Passthrough = h.passthrough
 	rep.Postgres = h.pgVersion
+	rep.Version = h.version
 	rep.CPULoad = cpuLoad.sub(cpu0)
 	rep.CPUDrain = cpuEnd.sub(cpuLoad)
 	rep.Logs = h.logCounts()

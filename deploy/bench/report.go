@@ -17,6 +17,7 @@ import (
 type report struct {
 	S           settings
 	Postgres    string
+	Version     string // `hookrelay version`, e.g. "hookrelay 573f25c-dirty"
 	Passthrough []string
 
 	Requests, Acked int
@@ -29,6 +30,7 @@ type report struct {
 	E2ELat                                             latency
 	DrainAfterLoad                                     time.Duration
 	Interrupted                                        bool
+	RedisFlushed                                       bool // someone flushed Redis DB 14 during the run
 
 	CPULoad, CPUDrain cpuUse
 	Logs              map[string]int
@@ -109,7 +111,7 @@ func (l latency) String() string {
 func (r *report) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("")
-	p("hookrelay bench: `hookrelay all` + Postgres %s (db %s) + Redis db %d, all on 127.0.0.1", r.Postgres, benchDB, redisDB)
+	p("hookrelay bench: `%s all` + Postgres %s (db %s) + Redis db %d, all on 127.0.0.1", r.Version, r.Postgres, benchDB, redisDB)
 	p("machine   nproc %d, %s, %s/%s, %s", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	p("config    concurrency %d, duration %s, max events %d, body %d B, drain timeout %s",
 		r.S.Concurrency, r.S.Duration, r.S.MaxEvents, bodySize, r.S.DrainTimeout)
@@ -134,6 +136,11 @@ func (r *report) print(w io.Writer) {
 	default:
 		p("          %d acknowledged events still missing after %s", r.Missing, r.S.DrainTimeout)
 	}
+	if r.RedisFlushed {
+		p("WARNING   Redis db %d was flushed by another process during the run (is `make test` running?", redisDB)
+		p("          its testenv takes DBs 1–15): queued deliveries were lost and only the sweeper")
+		p("          (HOOKRELAY_SWEEP_GRACE 30s) recovered them, so delivery numbers are not representative")
+	}
 	if r.CPULoad.Valid {
 		// A drain shorter than a second is below the tick resolution of /proc.
 		drain := r.CPUDrain.Window >= time.Second
@@ -149,7 +156,19 @@ func (r *report) print(w io.Writer) {
 			}
 			p("%s", line)
 		}
-		line := fmt.Sprintf("          %-26s %4.0f%%", "machine (all cores)", 100*r.CPULoad.Machine)
+		other := func(u cpuUse) float64 {
+			v := u.Machine * float64(runtime.NumCPU())
+			for _, g := range cpuGroups {
+				v -= u.Cores[g]
+			}
+			return max(v, 0)
+		}
+		line := fmt.Sprintf("          %-26s %5.2f", "everything else", other(r.CPULoad))
+		if drain {
+			line += fmt.Sprintf("         %5.2f", other(r.CPUDrain))
+		}
+		p("%s", line)
+		line = fmt.Sprintf("          %-26s %4.0f%%", "machine (all cores)", 100*r.CPULoad.Machine)
 		if drain {
 			line += fmt.Sprintf("         %4.0f%%", 100*r.CPUDrain.Machine)
 		}

@@ -36,6 +36,7 @@ type harness struct {
 	env         []string // environment of every hookrelay command
 	passthrough []string // HOOKRELAY_* variables inherited from the caller
 	pgVersion   string
+	version     string // `hookrelay version` output
 	dbCreated   bool
 	baseURL     string
 	sink        *sink
@@ -60,9 +61,16 @@ func (h *harness) setUp(ctx context.Context) error {
 	if h.binary == "" {
 		h.binary = filepath.Join(h.root, "bin", "hookrelay")
 		logf("building %s", h.binary)
-		if err := h.command(ctx, "go", "build", "-o", h.binary, "./cmd/hookrelay"); err != nil {
+		version := "dev"
+		if out, err := h.output(ctx, "git", "describe", "--tags", "--always", "--dirty"); err == nil {
+			version = strings.TrimSpace(out)
+		}
+		if err := h.command(ctx, "go", "build", "-ldflags", "-X main.version="+version, "-o", h.binary, "./cmd/hookrelay"); err != nil {
 			return err
 		}
+	}
+	if out, err := h.output(ctx, h.binary, "version"); err == nil {
+		h.version = strings.TrimSpace(out)
 	}
 	if err := h.createDatabase(ctx); err != nil {
 		return err
