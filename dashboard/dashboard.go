@@ -1,27 +1,76 @@
-// Package dashboard serves hookrelay's web pages. Until the dashboard issue
-// lands it serves one page that points at the API and the health checks.
+// Package dashboard serves hookrelay's server-rendered web pages. It is a
+// thin adapter over internal/relay, like the API: every page and action
+// checks the signed-in user's role on the server, every POST carries a CSRF
+// token, and every action works without JavaScript.
+//
+// Helpers for page authors (one handler per file, one template per page):
+//
+//   - Routes: routes.go lists every route. Pages that need a signed-in user go
+//     on the authenticated router r (session + CSRF + error pages already
+//     applied); add events pages in eventRoutes(r) (events_routes.go).
+//   - d.need(perm) is a middleware that answers 403 unless the current role
+//     grants perm (relay.PermRead, PermConfigure, PermSecrets, PermMembers,
+//     PermOwner). Use it on every route: r.Get("/x", d.need(relay.PermRead), d.x).
+//   - current(c) *relay.Current is the signed-in user, team and role (also in
+//     c.Locals("current")); actor(c) relay.Actor is the audit actor with the IP.
+//   - d.render(c, name, data fiber.Map) renders templates/<name>.html inside
+//     the layout with c's status (default 200). The layout reads "Title" and
+//     "Nav" (the active nav item: overview, sources, endpoints, events, bulk,
+//     audit, team, tokens); render adds "Current", "Team", "CSRF", "Flash",
+//     "Errors" (FieldErrors, never nil) and "Form" (map[string]string, never nil).
+//   - d.invalid(c, name, data, err) re-renders a form with status 422 and the
+//     field errors of a *relay.ValidationError (err is returned unchanged if
+//     it is not one). Templates show them with {{template "field-error" (fe .Errors "url")}}.
+//   - d.redirect(c, url, msg) sets a one-shot flash message and answers 303;
+//     d.redirectErr(c, url, msg) does the same with an error-styled flash.
+//   - Forms: every POST form includes {{template "csrf" .}} (a hidden _csrf
+//     input); a POST without the right token gets 403 before the handler runs.
+//   - Errors returned by handlers become HTML error pages (store.ErrNotFound →
+//     404, relay.ErrForbidden → 403, *fiber.Error → its code, else 500 logged).
+//   - Template funcs: asset "app.css" (fingerprinted URL), fe, ago, datetime,
+//     short, unverified (a badge for an event with Verified=false), eq/ne etc.
+//     from text/template, join, hasPerm .Current "configure"|"secrets"|"members"|"owner".
 package dashboard
 
 import (
+	"html/template"
+	"log/slog"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookrelay/hookrelay/internal/relay"
 )
 
-const page = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>hookrelay</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
-code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px}</style></head>
-<body><h1>hookrelay</h1>
-<p>The relay is running. The dashboard is not built yet; manage sources, endpoints and events with the
-REST API under <code>/api/v1</code> (bearer token from <code>make run</code> or
-<code>hookrelay admin token create</code>). See the README for examples.</p>
-<ul><li><a href="/healthz">/healthz</a></li><li><a href="/readyz">/readyz</a></li></ul>
-</body></html>`
-
-// Mount adds the dashboard's routes to the app.
-func Mount(app *fiber.App) {
-	app.Get("/", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.SendString(page)
-	})
+// Deps are what the dashboard needs.
+type Deps struct {
+	Relay  *relay.Relay
+	Logger *slog.Logger
+	// PublicURL is the base URL users and providers reach hookrelay at: it
+	// builds ingest and invite URLs, and https makes cookies Secure.
+	PublicURL string
 }
+
+// Dashboard holds the parsed templates and assets; build it once with New.
+type Dashboard struct {
+	Deps
+	pages  map[string]*template.Template
+	assets *assets
+	secure bool
+}
+
+// New parses the embedded templates and fingerprints the static assets; a
+// broken template panics at start rather than on a page view.
+func New(d Deps) *Dashboard {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	d.PublicURL = strings.TrimRight(d.PublicURL, "/")
+	db := &Dashboard{Deps: d, secure: strings.HasPrefix(d.PublicURL, "https://")}
+	db.assets = loadAssets()
+	db.pages = db.parseTemplates()
+	return db
+}
+
+// Mount adds the dashboard's routes to the app, after the API's.
+func (d *Dashboard) Mount(app *fiber.App) { d.routes(app) }

@@ -144,7 +144,8 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 	if mode == "serve" || mode == "all" {
 		dispatcher = d.relay.NewDispatcher(4, 8192)
 		a := api.New(api.Deps{Relay: d.relay, Dispatcher: dispatcher, Logger: d.log, MaxBodyBytes: cfg.MaxBodyBytes,
-			PublicURL: cfg.PublicURL, Ready: d.ready, Mount: dashboard.Mount})
+			PublicURL: cfg.PublicURL, Ready: d.ready,
+			Mount: dashboard.New(dashboard.Deps{Relay: d.relay, Logger: d.log, PublicURL: cfg.PublicURL}).Mount})
 		app = a
 		go func() { errc <- a.Listen(cfg.Listen) }()
 		d.log.Info("http_listening", "addr", cfg.Listen, "public_url", cfg.PublicURL)
