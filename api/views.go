@@ -64,6 +64,7 @@ type endpointView struct {
 	RetrySchedule  string               `json:"retry_schedule"`
 	Secrets        []relay.MaskedSecret `json:"secrets"`
 	Secret         string               `json:"secret,omitempty"`
+	PublicKeys     []string             `json:"public_keys,omitempty"` // whpk_ keys verifying v1a; none for HMAC
 	CreatedAt      time.Time            `json:"created_at"`
 	UpdatedAt      time.Time            `json:"updated_at"`
 }
@@ -81,7 +82,8 @@ func (s *server) endpointView(ep *store.Endpoint) endpointView {
 	return endpointView{ID: ep.ID, URL: ep.URL, Description: ep.Description, Enabled: ep.Enabled,
 		DisabledReason: ep.DisabledReason, EventTypes: ep.EventTypes, SourceIDs: ids, SigningScheme: ep.SigningScheme,
 		Headers: h, TimeoutMS: ep.TimeoutMS, RetrySchedule: ep.RetrySchedule,
-		Secrets: s.Relay.MaskSecrets(ep.ID, ep.Secrets), CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt}
+		Secrets: s.Relay.MaskSecrets(ep.ID, ep.Secrets), PublicKeys: s.Relay.PublicKeys(ep.ID, ep.Secrets),
+		CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt}
 }
 
 type eventView struct {

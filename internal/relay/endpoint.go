@@ -25,6 +25,76 @@ type EndpointInput struct {
 	TimeoutMS     *int               `json:"timeout_ms"`
 	RetrySchedule *string            `json:"retry_schedule"`
 	SigningScheme *string            `json:"signing_scheme"`
+	// SigningKeyType is "hmac" (default) or "ed25519" (Standard Webhooks
+	// v1a, standard-webhooks scheme only). It is fixed at creation:
+	// rotation keeps the type of the newest secret.
+	SigningKeyType *string `json:"signing_key_type"`
+}
+
+// Signing key types of an endpoint.
+const (
+	KeyTypeHMAC    = "hmac"
+	KeyTypeEd25519 = "ed25519"
+)
+
+// checkKeyType validates a requested key type against the endpoint's
+// scheme; "" means hmac.
+func checkKeyType(kt, scheme string) error {
+	switch kt {
+	case "", KeyTypeHMAC:
+		return nil
+	case KeyTypeEd25519:
+		if scheme != string(signing.StandardWebhooks) {
+			return invalid("signing_key_type", "ed25519 is only available with signing_scheme standard-webhooks")
+		}
+		return nil
+	default:
+		return invalid("signing_key_type", "unknown key type %q (want hmac or ed25519)", kt)
+	}
+}
+
+// newEndpointSecret makes a secret of the key type for the scheme.
+func newEndpointSecret(scheme, kt string) (string, error) {
+	if kt == KeyTypeEd25519 {
+		priv, _, err := signing.NewEd25519Secret()
+		return priv, err
+	}
+	return signing.NewSecret(signing.Scheme(scheme))
+}
+
+// keyTypeOf reads the key type of an endpoint from its newest active
+// secret; an endpoint without one (scheme none) is hmac.
+func (r *Relay) keyTypeOf(ep *store.Endpoint) (string, error) {
+	secrets, err := r.openSecrets(ep.ID, ep.Secrets)
+	if err != nil {
+		return "", err
+	}
+	if len(secrets) > 0 && strings.HasPrefix(secrets[0], signing.PrivateKeyPrefix) {
+		return KeyTypeEd25519, nil
+	}
+	return KeyTypeHMAC, nil
+}
+
+// PublicKeys returns the "whpk_" public keys of an owner's active ed25519
+// secrets, newest first, for the team to verify v1a signatures with. HMAC
+// and unreadable secrets are skipped; the private keys never leave here.
+func (r *Relay) PublicKeys(owner string, secrets []store.Secret) []string {
+	now := r.Now()
+	out := []string{}
+	for i := len(secrets) - 1; i >= 0; i-- {
+		s := secrets[i]
+		if !s.Active(now) {
+			continue
+		}
+		pt, err := r.box.Open(s.KeyID, s.Cipher, []byte(owner))
+		if err != nil || !strings.HasPrefix(string(pt), signing.PrivateKeyPrefix) {
+			continue
+		}
+		if pub, err := signing.PublicKey(string(pt)); err == nil {
+			out = append(out, pub)
+		}
+	}
+	return out
 }
 
 // hop-by-hop and signature headers an endpoint may not override.
@@ -127,7 +197,15 @@ func (r *Relay) CreateEndpoint(ctx context.Context, a Actor, in EndpointInput) (
 	if err != nil {
 		return nil, "", err
 	}
-	sec, err := signing.NewSecret(signing.Scheme(ep.SigningScheme))
+	kt := KeyTypeHMAC
+	if in.SigningKeyType != nil && *in.SigningKeyType != "" {
+		kt = *in.SigningKeyType
+	}
+	if err := checkKeyType(kt, ep.SigningScheme); err != nil {
+		return nil, "", err
+	}
+	changed["signing_key_type"] = kt
+	sec, err := newEndpointSecret(ep.SigningScheme, kt)
 	if err != nil {
 		return nil, "", err
 	}
@@ -168,6 +246,22 @@ func (r *Relay) UpdateEndpoint(ctx context.Context, a Actor, id string, in Endpo
 		if err != nil {
 			return err
 		}
+		// The key type lives in the secret, so it cannot change here; an
+		// ed25519 key also pins the scheme, since no other scheme can
+		// use it.
+		kt, err := r.keyTypeOf(ep)
+		if err != nil {
+			return err
+		}
+		if in.SigningKeyType != nil && *in.SigningKeyType != "" && *in.SigningKeyType != kt {
+			if err := checkKeyType(*in.SigningKeyType, ep.SigningScheme); err != nil {
+				return err
+			}
+			return invalid("signing_key_type", "cannot be changed after creation; create a new endpoint")
+		}
+		if kt == KeyTypeEd25519 && ep.SigningScheme != string(signing.StandardWebhooks) {
+			return invalid("signing_scheme", "an endpoint with an ed25519 key can only use standard-webhooks")
+		}
 		ep.UpdatedAt = r.Now()
 		if err := tx.UpdateEndpoint(ctx, ep); err != nil {
 			return mapSubscriptionErr(err)
@@ -197,8 +291,9 @@ func (r *Relay) DeleteEndpoint(ctx context.Context, a Actor, id string) error {
 	})
 }
 
-// RotateEndpointSecret makes a new signing secret; the old one keeps
-// signing alongside it for the grace period. It returns the new secret.
+// RotateEndpointSecret makes a new signing secret of the same key type as
+// the newest one (hmac or ed25519); the old one keeps signing alongside it
+// for the grace period. It returns the new secret.
 func (r *Relay) RotateEndpointSecret(ctx context.Context, a Actor, id string, grace time.Duration) (string, error) {
 	if grace <= 0 {
 		grace = r.opt.SecretGrace
@@ -209,7 +304,11 @@ func (r *Relay) RotateEndpointSecret(ctx context.Context, a Actor, id string, gr
 		if err != nil {
 			return err
 		}
-		if sec, err = signing.NewSecret(signing.Scheme(ep.SigningScheme)); err != nil {
+		kt, err := r.keyTypeOf(ep)
+		if err != nil {
+			return err
+		}
+		if sec, err = newEndpointSecret(ep.SigningScheme, kt); err != nil {
 			return err
 		}
 		if sec == "" {
@@ -220,7 +319,8 @@ func (r *Relay) RotateEndpointSecret(ctx context.Context, a Actor, id string, gr
 		if err := tx.UpdateEndpoint(ctx, ep); err != nil {
 			return err
 		}
-		return r.audit(ctx, tx, a, "endpoint.secret.rotate", "endpoint", id, map[string]any{"grace": grace.String()})
+		return r.audit(ctx, tx, a, "endpoint.secret.rotate", "endpoint", id,
+			map[string]any{"grace": grace.String(), "signing_key_type": kt})
 	})
 	return sec, err
 }
