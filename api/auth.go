@@ -28,8 +28,8 @@ func (s *server) requestID(c *fiber.Ctx) error {
 // authenticate resolves the bearer token to a team-scoped actor.
 func (s *server) authenticate(c *fiber.Ctx) error {
 	h := c.Get(fiber.HeaderAuthorization)
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || tok == "" {
+	scheme, tok, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return errorf(fiber.StatusUnauthorized, "unauthorized", "missing bearer token")
 	}
 	t, err := s.Relay.Authenticate(c.UserContext(), strings.TrimSpace(tok))

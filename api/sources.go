@@ -77,6 +77,9 @@ func (s *server) listRejected(c *fiber.Ctx) error {
 		return err
 	}
 	limit, _ := strconv.Atoi(c.Query("limit", "50"))
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
 	rs, err := s.Relay.Store().ListRejected(c.UserContext(), teamID, c.Params("id"), limit)
 	if err != nil {
 		return err

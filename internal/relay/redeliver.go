@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -15,6 +16,11 @@ func (r *Relay) Redeliver(ctx context.Context, a Actor, deliveryID string) (*sto
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
 		before, err := tx.GetDelivery(ctx, a.TeamID, deliveryID)
 		if err != nil {
+			return err
+		}
+		if _, err := tx.GetEndpoint(ctx, a.TeamID, before.EndpointID); errors.Is(err, store.ErrNotFound) {
+			return invalid("delivery", "its endpoint was deleted; nothing to redeliver to")
+		} else if err != nil {
 			return err
 		}
 		if d, err = tx.ResetForRedelivery(ctx, a.TeamID, deliveryID, r.Now()); err != nil {
@@ -42,6 +48,11 @@ func (r *Relay) RedeliverEvent(ctx context.Context, a Actor, eventID string) ([]
 			return err
 		}
 		for _, d := range ds {
+			if _, err := tx.GetEndpoint(ctx, a.TeamID, d.EndpointID); errors.Is(err, store.ErrNotFound) {
+				continue // endpoint deleted since: nothing to send to
+			} else if err != nil {
+				return err
+			}
 			nd, err := tx.ResetForRedelivery(ctx, a.TeamID, d.ID, r.Now())
 			if err != nil {
 				return err

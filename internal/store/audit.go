@@ -48,7 +48,7 @@ type AuditFilter struct {
 
 // ListAudit returns audit rows, newest first.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	var out []AuditEntry
+	out := []AuditEntry{}
 	q := s.db.NewSelect().Model(&out).Where("team_id = ?", f.TeamID)
 	if f.Action != "" {
 		q = q.Where("action = ?", f.Action)

@@ -40,6 +40,7 @@ func (s *Store) ClaimAttempt(ctx context.Context, deliveryID string, n int, now,
 	err := s.db.NewRaw(`WITH c AS (
 		UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
 		WHERE id = ? AND status = 'pending' AND attempts = ?
+			AND EXISTS (SELECT 1 FROM endpoints ep WHERE ep.id = deliveries.endpoint_id)
 		RETURNING id, team_id, attempts, event_id, endpoint_id)
 	SELECT c.id AS delivery_id, c.team_id, c.attempts AS attempt, c.event_id, e.source_id, e.event_type,
 		e.content_type, e.body, e.received_at, c.endpoint_id, ep.url, ep.enabled, ep.signing_scheme,

@@ -136,9 +136,9 @@ func (s *Store) InsertRejected(ctx context.Context, r *RejectedRequest) error {
 
 // ListRejected returns a source's latest rejected requests.
 func (s *Store) ListRejected(ctx context.Context, teamID, sourceID string, limit int) ([]RejectedRequest, error) {
-	var out []RejectedRequest
+	out := []RejectedRequest{}
 	err := s.db.NewSelect().Model(&out).Where("team_id = ? AND source_id = ?", teamID, sourceID).
-		Order("id DESC").Limit(int64(limit)).Scan(ctx)
+		Order("id DESC").Limit(int64(clampLimit(limit))).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: list rejected: %w", err)
 	}

@@ -5,7 +5,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
@@ -65,9 +64,10 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	})
 }
 
-// NewID returns a sortable id with a kind prefix, e.g. "evt_01J…".
+// NewID returns a sortable id with a kind prefix, e.g. "evt_01J…". ulid.Make
+// is monotonic within a millisecond, so ids sort in creation order.
 func NewID(prefix string) string {
-	return prefix + "_" + strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
+	return prefix + "_" + strings.ToLower(ulid.Make().String())
 }
 
 // notFound maps sql.ErrNoRows to ErrNotFound with context.
