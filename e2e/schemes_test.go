@@ -356,3 +356,31 @@ func (e *env) apiCall(tok, method, path string, body any, out any) (int, []byte)
 	}
 	return resp.StatusCode, buf.Bytes()
 }
+
+// An endpoint created with scheme none and switched to a signing scheme
+// gets a secret to sign with (read through the audited reveal); without
+// one every delivery would fail.
+func TestSchemeSwitchFromNoneSigns(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	src := e.stripeSource()
+	var secret string // read by the sink under s.mu
+	ep, _, s := e.schemeEndpoint(t, src, "none", func(h http.Header, body []byte) error {
+		wh, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			return err
+		}
+		return wh.Verify(body, h)
+	})
+	scheme := "standard-webhooks"
+	ep, err := e.api.UpdateEndpoint(context.Background(), e.actor, ep.ID, relay.EndpointInput{SigningScheme: &scheme})
+	testenv.Must(t, err)
+	secrets, err := e.api.RevealSecrets(context.Background(), e.actor, "endpoint", ep.ID, ep.Secrets)
+	testenv.Must(t, err)
+	if len(secrets) != 1 || !strings.HasPrefix(secrets[0], "whsec_") {
+		t.Fatalf("after switching from none: %d secrets", len(secrets))
+	}
+	s.mu.Lock()
+	secret = secrets[0]
+	s.mu.Unlock()
+	e.deliverOne(t, src, ep, s, stripeEvent("evt_switch", "invoice.paid"))
+}

@@ -262,6 +262,9 @@ func (r *Relay) UpdateEndpoint(ctx context.Context, a Actor, id string, in Endpo
 		if kt == KeyTypeEd25519 && ep.SigningScheme != string(signing.StandardWebhooks) {
 			return invalid("signing_scheme", "an endpoint with an ed25519 key can only use standard-webhooks")
 		}
+		if err := r.ensureSecret(ep, changed); err != nil {
+			return err
+		}
 		ep.UpdatedAt = r.Now()
 		if err := tx.UpdateEndpoint(ctx, ep); err != nil {
 			return mapSubscriptionErr(err)
@@ -270,6 +273,28 @@ func (r *Relay) UpdateEndpoint(ctx context.Context, a Actor, id string, in Endpo
 		return r.audit(ctx, tx, a, "endpoint.update", "endpoint", id, map[string]any{"before": before, "after": changed})
 	})
 	return out, err
+}
+
+// ensureSecret gives an endpoint switched away from scheme none a secret:
+// it was created without one, and every delivery would fail unsigned. The
+// team reads it through the audited reveal (or rotates).
+func (r *Relay) ensureSecret(ep *store.Endpoint, changed map[string]any) error {
+	if ep.SigningScheme == string(signing.None) {
+		return nil
+	}
+	now := r.Now()
+	for _, s := range ep.Secrets {
+		if s.Active(now) {
+			return nil
+		}
+	}
+	sec, err := signing.NewSecret(signing.Scheme(ep.SigningScheme))
+	if err != nil {
+		return err
+	}
+	ep.Secrets = append(ep.Secrets, r.sealSecret(ep.ID, sec, nil))
+	changed["secret"] = "created"
+	return nil
 }
 
 // SetEndpointEnabled enables or disables an endpoint.
