@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -141,6 +142,7 @@ func (c *client) get(path string) response {
 // post submits a form with the session's CSRF token unless form sets _csrf.
 func (c *client) post(path string, form url.Values) response {
 	c.h.t.Helper()
+	form = maps.Clone(form)
 	if form == nil {
 		form = url.Values{}
 	}

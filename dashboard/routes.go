@@ -31,5 +31,28 @@ func (d *Dashboard) routes(app *fiber.App) {
 
 	r.Get("/", d.need(relay.PermRead), d.overview)
 
+	r.Get("/sources", d.need(relay.PermRead), d.sourcesList)
+	r.Get("/sources/new", d.need(relay.PermConfigure), d.newSourcePage)
+	r.Post("/sources", d.need(relay.PermConfigure), d.createSource)
+	r.Get("/sources/:id", d.need(relay.PermRead), d.sourcePage)
+	r.Get("/sources/:id/edit", d.need(relay.PermConfigure), d.editSourcePage)
+	r.Post("/sources/:id", d.need(relay.PermConfigure), d.updateSource)
+	r.Post("/sources/:id/delete", d.need(relay.PermConfigure), d.deleteSource)
+	r.Post("/sources/:id/reveal", d.need(relay.PermSecrets), d.revealSourceSecret)
+	r.Post("/sources/:id/rotate", d.need(relay.PermSecrets), d.rotateSourceSecret)
+
+	r.Get("/endpoints", d.need(relay.PermRead), d.endpointsList)
+	r.Get("/endpoints/new", d.need(relay.PermConfigure), d.newEndpointPage)
+	r.Post("/endpoints", d.need(relay.PermConfigure), d.createEndpoint)
+	r.Get("/endpoints/:id", d.need(relay.PermRead), d.endpointPage)
+	r.Get("/endpoints/:id/edit", d.need(relay.PermConfigure), d.editEndpointPage)
+	r.Post("/endpoints/:id", d.need(relay.PermConfigure), d.updateEndpoint)
+	r.Post("/endpoints/:id/enable", d.need(relay.PermConfigure), d.setEndpointEnabled(true))
+	r.Post("/endpoints/:id/disable", d.need(relay.PermConfigure), d.setEndpointEnabled(false))
+	r.Post("/endpoints/:id/delete", d.need(relay.PermConfigure), d.deleteEndpoint)
+	r.Post("/endpoints/:id/test", d.need(relay.PermConfigure), d.sendTestEvent)
+	r.Post("/endpoints/:id/reveal", d.need(relay.PermSecrets), d.revealEndpointSecret)
+	r.Post("/endpoints/:id/rotate", d.need(relay.PermSecrets), d.rotateEndpointSecret)
+
 	d.eventRoutes(r)
 }

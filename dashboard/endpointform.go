@@ -1,0 +1,92 @@
+package dashboard
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/signing"
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// endpointForm is the endpoint form as typed, re-rendered on errors.
+type endpointForm struct {
+	URL, Description, EventTypes, SigningScheme, KeyType, Headers, TimeoutMS, RetrySchedule string
+	SourceIDs                                                                                []string
+}
+
+// Has reports whether a source is ticked, for the checkboxes.
+func (f endpointForm) Has(id string) bool { return slices.Contains(f.SourceIDs, id) }
+
+func endpointFormOf(ep *store.Endpoint) endpointForm {
+	f := endpointForm{URL: ep.URL, Description: ep.Description, EventTypes: strings.Join(ep.EventTypes, ", "),
+		SigningScheme: ep.SigningScheme, RetrySchedule: ep.RetrySchedule, SourceIDs: ep.SourceIDs}
+	if ep.TimeoutMS > 0 {
+		f.TimeoutMS = strconv.Itoa(ep.TimeoutMS)
+	}
+	for _, k := range slices.Sorted(maps.Keys(ep.Headers)) {
+		f.Headers += k + ": " + ep.Headers[k] + "\n"
+	}
+	return f
+}
+
+func readEndpointForm(c *fiber.Ctx) endpointForm {
+	f := endpointForm{URL: c.FormValue("url"), Description: c.FormValue("description"),
+		EventTypes: c.FormValue("event_types"), SigningScheme: c.FormValue("signing_scheme"),
+		KeyType: c.FormValue("signing_key_type"), Headers: c.FormValue("headers"),
+		TimeoutMS: strings.TrimSpace(c.FormValue("timeout_ms")), RetrySchedule: c.FormValue("retry_schedule")}
+	for _, v := range c.Request().PostArgs().PeekMulti("source_ids") {
+		f.SourceIDs = append(f.SourceIDs, string(v))
+	}
+	return f
+}
+
+// input turns the form into a relay.EndpointInput, checking what only the
+// form knows (header lines, the timeout as a number).
+func (f endpointForm) input() (relay.EndpointInput, error) {
+	in := relay.EndpointInput{URL: &f.URL, Description: &f.Description, SigningScheme: &f.SigningScheme,
+		RetrySchedule: &f.RetrySchedule}
+	types := strings.Split(f.EventTypes, ",")
+	in.EventTypes = &types
+	ids := append([]string{}, f.SourceIDs...)
+	in.SourceIDs = &ids
+	headers := map[string]string{}
+	for i, line := range strings.Split(strings.ReplaceAll(f.Headers, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(strings.TrimSpace(k), " \t") {
+			return in, &relay.ValidationError{Field: "headers", Msg: fmt.Sprintf("line %d is not \"Name: value\"", i+1)}
+		}
+		headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	in.Headers = &headers
+	timeout := 0
+	if f.TimeoutMS != "" {
+		n, err := strconv.Atoi(f.TimeoutMS)
+		if err != nil {
+			return in, &relay.ValidationError{Field: "timeout_ms", Msg: "must be a whole number of milliseconds"}
+		}
+		timeout = n
+	}
+	in.TimeoutMS = &timeout
+	if f.KeyType != "" {
+		in.SigningKeyType = &f.KeyType
+	}
+	return in, nil
+}
+
+// endpointFormData is what the create and edit forms need.
+func (d *Dashboard) endpointFormData(c *fiber.Ctx, title string, f endpointForm) (fiber.Map, error) {
+	srcs, err := d.Relay.Store().ListSources(c.UserContext(), current(c).TeamID)
+	if err != nil {
+		return nil, err
+	}
+	return fiber.Map{"Title": title, "Nav": "endpoints", "F": f, "Sources": srcs, "Schemes": signing.Schemes()}, nil
+}
