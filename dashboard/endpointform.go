@@ -17,7 +17,7 @@ import (
 // endpointForm is the endpoint form as typed, re-rendered on errors.
 type endpointForm struct {
 	URL, Description, EventTypes, SigningScheme, KeyType, Headers, TimeoutMS, RetrySchedule string
-	SourceIDs                                                                                []string
+	SourceIDs                                                                               []string
 }
 
 // Has reports whether a source is ticked, for the checkboxes.

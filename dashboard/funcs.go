@@ -46,9 +46,9 @@ func (d *Dashboard) funcs() template.FuncMap {
 			}
 			return `<span class="badge badge-warn" title="No signature was checked (provider none)">unverified</span>`
 		},
-		"spark": sparkline,
-		"pct":   func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
-		"add":   func(a, b int) int { return a + b },
+		"spark":       sparkline,
+		"pct":         func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
+		"add":         func(a, b int) int { return a + b },
 		"statusClass": func(s string) string { return "status-" + s },
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)
