@@ -1,0 +1,127 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+var auditFields = []string{"action", "actor", "target", "since", "until", "limit"}
+
+// knownActions are offered in the action filter; any other is accepted.
+var knownActions = []string{"user.login", "user.login_failed", "user.password_change", "member.add", "member.join",
+	"member.role_change", "member.remove", "invite.create", "team.create", "api_token.create",
+	"source.create", "source.update", "source.delete", "source.secret.reveal",
+	"endpoint.create", "endpoint.update", "endpoint.delete", "endpoint.disable", "endpoint.secret.rotate",
+	"endpoint.secret.reveal", "delivery.redeliver", "event.redeliver", "bulk.redeliver", "bulk.cancel"}
+
+// auditSearch reads the audit filters of a request.
+func auditSearch(c *fiber.Ctx) (store.AuditSearch, map[string]string, error) {
+	q := query(c, auditFields...)
+	f := store.AuditSearch{TeamID: current(c).TeamID, Action: q["action"], Actor: q["actor"], TargetID: q["target"],
+		Before: c.Query("cursor"), Limit: pageLimit(c)}
+	var err error
+	f.Since, f.Until, err = timeRange(c.Query)
+	return f, q, err
+}
+
+// change is one field of an audit row's before/after details.
+type change struct{ Field, Before, After string }
+
+// auditRow is an audit entry made readable.
+type auditRow struct {
+	store.AuditEntry
+	ActorKind, ActorID string
+	TargetURL          string
+	Changes            []change
+	Other              []header // details that are not before/after
+	Alert              bool     // failed logins and secret reveals stand out
+}
+
+// targetPages link audit targets to their pages.
+var targetPages = map[string]string{"event": "/events/", "delivery": "/deliveries/", "bulk_job": "/bulk/",
+	"endpoint": "/endpoints/", "source": "/sources/"}
+
+func compact(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if v == nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func auditRowOf(a store.AuditEntry) auditRow {
+	r := auditRow{AuditEntry: a, ActorKind: a.Actor, Alert: strings.HasSuffix(a.Action, "login_failed") ||
+		strings.HasSuffix(a.Action, "secret.reveal")}
+	if k, id, ok := strings.Cut(a.Actor, ":"); ok {
+		r.ActorKind, r.ActorID = k, id
+	}
+	if p, ok := targetPages[a.TargetKind]; ok && a.TargetID != "" && !strings.HasSuffix(a.Action, ".delete") {
+		r.TargetURL = p + a.TargetID
+	}
+	before, _ := a.Details["before"].(map[string]any)
+	after, _ := a.Details["after"].(map[string]any)
+	keys := slices.Sorted(maps.Keys(before))
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		r.Changes = append(r.Changes, change{Field: k, Before: compact(before[k]), After: compact(after[k])})
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.Details)) {
+		if k != "before" && k != "after" {
+			r.Other = append(r.Other, header{Name: k, Value: compact(a.Details[k])})
+		}
+	}
+	return r
+}
+
+// auditPage lists the audit log newest first with filters, one cursor
+// page at a time.
+func (d *Dashboard) auditPage(c *fiber.Ctx) error {
+	f, q, err := auditSearch(c)
+	errs := FieldErrors{}
+	if fe := fieldError(err); fe != nil {
+		errs[fe.Field] = fe.Msg
+	} else if err != nil {
+		return err
+	}
+	var rows []auditRow
+	next := ""
+	if len(errs) == 0 {
+		entries, err := d.Relay.Store().SearchAudit(c.UserContext(), f)
+		if err != nil {
+			return err
+		}
+		for _, a := range entries {
+			rows = append(rows, auditRowOf(a))
+		}
+		if len(entries) == f.Limit {
+			next = entries[len(entries)-1].ID
+		}
+	} else {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	data := fiber.Map{"Title": "Audit log", "Nav": "audit", "Form": q, "Errors": errs, "Rows": rows,
+		"Actions": knownActions,
+		"Paged":   c.Query("cursor") != "", "First": pageURL("/audit", q), "CSV": pageURL("/audit.csv", q)}
+	if next != "" {
+		data["Next"] = pageURL("/audit", q, "cursor", next)
+	}
+	return d.render(c, "audit", data)
+}
+
+// auditTime formats an audit time for the CSV export.
+func auditTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -1,0 +1,63 @@
+package dashboard
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookrelay/hookrelay/internal/store"
+)
+
+// attemptView is one attempt of the timeline.
+type attemptView struct {
+	store.Attempt
+	Request, Response []header
+	Body              string
+}
+
+// deliveryPage shows a delivery and every attempt as a timeline; its
+// live part (status and attempts) refreshes itself while open.
+func (d *Dashboard) deliveryPage(c *fiber.Ctx) error {
+	ctx, team, st := c.UserContext(), current(c).TeamID, d.Relay.Store()
+	dl, err := st.GetDelivery(ctx, team, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	atts, err := st.AttemptsOf(ctx, dl.ID)
+	if err != nil {
+		return err
+	}
+	// Newest first: the latest answer is what people open the page for.
+	views := make([]attemptView, len(atts))
+	for i, a := range atts {
+		views[len(atts)-1-i] = attemptView{Attempt: a, Request: headerList(a.RequestHeaders),
+			Response: headerList(a.ResponseHeaders), Body: asText(a.ResponseBody)}
+	}
+	data := fiber.Map{"Title": "Delivery " + dl.ID, "Nav": "events", "Delivery": dl, "Attempts": views,
+		"Live": "/deliveries/" + dl.ID + "?fragment=1"}
+	if isFragment(c) {
+		return d.fragment(c, "deliveries_show", "delivery-live", data)
+	}
+	e, err := st.GetEvent(ctx, team, dl.EventID)
+	if err != nil {
+		return err
+	}
+	data["Event"] = e
+	data["URL"] = ""
+	if ep, err := st.GetEndpoint(ctx, team, dl.EndpointID); err == nil {
+		data["URL"] = ep.URL
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return d.render(c, "deliveries_show", data)
+}
+
+// redeliverDelivery sends a new attempt of the delivery now.
+func (d *Dashboard) redeliverDelivery(c *fiber.Ctx) error {
+	id := strings.Clone(c.Params("id"))
+	if _, err := d.Relay.Redeliver(c.UserContext(), actor(c), id); err != nil {
+		return err
+	}
+	return d.redirect(c, "/deliveries/"+id, "Redelivery queued: a new attempt starts now.")
+}
