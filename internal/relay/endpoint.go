@@ -62,17 +62,25 @@ func newEndpointSecret(scheme, kt string) (string, error) {
 	return signing.NewSecret(signing.Scheme(scheme))
 }
 
-// keyTypeOf reads the key type of an endpoint from its newest active
-// secret; an endpoint without one (scheme none) is hmac.
-func (r *Relay) keyTypeOf(ep *store.Endpoint) (string, error) {
-	secrets, err := r.openSecrets(ep.ID, ep.Secrets)
-	if err != nil {
-		return "", err
+// keyTypeOf reads the key type of an endpoint from its newest readable
+// active secret; an endpoint without one (scheme none, or every key lost)
+// is hmac. Unreadable secrets are skipped so that losing an encryption key
+// never blocks the update or rotation that repairs the endpoint.
+func (r *Relay) keyTypeOf(ep *store.Endpoint) string {
+	now := r.Now()
+	for i := len(ep.Secrets) - 1; i >= 0; i-- {
+		s := ep.Secrets[i]
+		if !s.Active(now) {
+			continue
+		}
+		if pt, err := r.box.Open(s.KeyID, s.Cipher, []byte(ep.ID)); err == nil {
+			if strings.HasPrefix(string(pt), signing.PrivateKeyPrefix) {
+				return KeyTypeEd25519
+			}
+			return KeyTypeHMAC
+		}
 	}
-	if len(secrets) > 0 && strings.HasPrefix(secrets[0], signing.PrivateKeyPrefix) {
-		return KeyTypeEd25519, nil
-	}
-	return KeyTypeHMAC, nil
+	return KeyTypeHMAC
 }
 
 // PublicKeys returns the "whpk_" public keys of an owner's active ed25519
@@ -249,10 +257,7 @@ func (r *Relay) UpdateEndpoint(ctx context.Context, a Actor, id string, in Endpo
 		// The key type lives in the secret, so it cannot change here; an
 		// ed25519 key also pins the scheme, since no other scheme can
 		// use it.
-		kt, err := r.keyTypeOf(ep)
-		if err != nil {
-			return err
-		}
+		kt := r.keyTypeOf(ep)
 		if in.SigningKeyType != nil && *in.SigningKeyType != "" && *in.SigningKeyType != kt {
 			if err := checkKeyType(*in.SigningKeyType, ep.SigningScheme); err != nil {
 				return err
@@ -329,10 +334,7 @@ func (r *Relay) RotateEndpointSecret(ctx context.Context, a Actor, id string, gr
 		if err != nil {
 			return err
 		}
-		kt, err := r.keyTypeOf(ep)
-		if err != nil {
-			return err
-		}
+		kt := r.keyTypeOf(ep)
 		if sec, err = newEndpointSecret(ep.SigningScheme, kt); err != nil {
 			return err
 		}
