@@ -51,3 +51,5 @@ func (d *Dashboard) errorPages(c *fiber.Ctx) error {
 	}
 	return nil
 }
+
+var errScopes = &relay.ValidationError{Field: "scopes", Msg: "choose at least one scope"}

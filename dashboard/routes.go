@@ -54,5 +54,14 @@ func (d *Dashboard) routes(app *fiber.App) {
 	r.Post("/endpoints/:id/reveal", d.need(relay.PermSecrets), d.revealEndpointSecret)
 	r.Post("/endpoints/:id/rotate", d.need(relay.PermSecrets), d.rotateEndpointSecret)
 
+	r.Get("/team", d.need(relay.PermRead), d.teamPage)
+	r.Post("/team/invites", d.need(relay.PermMembers), d.createInvite)
+	r.Post("/team/members/:id/role", d.need(relay.PermMembers), d.setRole)
+	r.Post("/team/members/:id/remove", d.need(relay.PermMembers), d.removeMember)
+
+	r.Get("/tokens", d.need(relay.PermRead), d.tokensPage)
+	r.Post("/tokens", d.need(relay.PermSecrets), d.createToken)
+	r.Post("/tokens/:id/revoke", d.need(relay.PermSecrets), d.revokeToken)
+
 	d.eventRoutes(r)
 }

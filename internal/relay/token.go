@@ -111,3 +111,14 @@ func (r *Relay) Bootstrap(ctx context.Context) (*Bootstrapped, error) {
 	out.SourceID, out.IngestToken = src.ID, src.IngestToken
 	return out, nil
 }
+
+// RevokeToken revokes a team's API token; requests using it get 401 from
+// then on.
+func (r *Relay) RevokeToken(ctx context.Context, a Actor, id string) error {
+	return r.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.RevokeAPIToken(ctx, a.TeamID, id, r.Now()); err != nil {
+			return err
+		}
+		return r.audit(ctx, tx, a, "api_token.revoke", "api_token", id, nil)
+	})
+}
