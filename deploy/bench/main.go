@@ -140,7 +140,7 @@ func run(ctx context.Context) int {
 
 	redisFlushed := redisMarkerGone(context.WithoutCancel(ctx))
 	h.stopServer()
-	rep := buildReport(s, res, h.sink, missing)
+	rep := buildReport(s, res, h.sink)
 	rep.RedisFlushed = redisFlushed
 	rep.DrainAfterLoad = drained.Sub(res.End)
 	rep.Interrupted = ctx.Err() != nil
@@ -156,8 +156,8 @@ func run(ctx context.Context) int {
 	case rep.Interrupted:
 		logf("interrupted")
 		return 130
-	case len(missing) > 0:
-		logf("FAIL: %d acknowledged events were never delivered (first: %s)", len(missing), strings.Join(missing[:min(3, len(missing))], ", "))
+	case rep.Missing > 0:
+		logf("FAIL: %d acknowledged events were never delivered (e.g. %s)", rep.Missing, strings.Join(missing[:min(3, len(missing))], ", "))
 		h.printLogTail()
 		return 1
 	case len(acked) == 0:

@@ -80,7 +80,7 @@ func (h *harness) cleanup() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := redisFlush(ctx); err != nil {
+	if _, err := redisDo(ctx, []string{"FLUSHDB"}); err != nil {
 		logf("warning: %v", err)
 	}
 	if h.logPath != "" {

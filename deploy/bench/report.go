@@ -57,9 +57,10 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 // buildReport joins the load records with the sink's arrivals.
-func buildReport(s settings, res *loadResult, sk *sink, missing []string) *report {
-	r := &report{S: s, Requests: len(res.Records), NotAcked: map[string]int{}, LoadWindow: res.End.Sub(res.Start),
-		Missing: len(missing)}
+// An event counts as missing when it has not arrived by the time the
+// report is built (after the drain wait).
+func buildReport(s settings, res *loadResult, sk *sink) *report {
+	r := &report{S: s, Requests: len(res.Records), NotAcked: map[string]int{}, LoadWindow: res.End.Sub(res.Start)}
 	var ingest, e2e []time.Duration
 	var firstAck, lastArrival time.Time
 	for _, x := range res.Records {
@@ -84,6 +85,7 @@ func buildReport(s settings, res *loadResult, sk *sink, missing []string) *repor
 			}
 		}
 	}
+	r.Missing = r.Acked - r.Delivered
 	r.SinkDistinct, r.Duplicates, r.NoID = sk.counts()
 	r.IngestLat, r.E2ELat = summarize(ingest), summarize(e2e)
 	if r.Delivered > 0 {
