@@ -25,8 +25,11 @@ func runAdmin(ctx context.Context, cfg *config.Config, args []string, stdout io.
 		return adminBootstrap(ctx, cfg, stdout)
 	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
 		return adminTokenCreate(ctx, cfg, args[2:], stdout)
+	case len(args) >= 1 && args[0] == "create-user":
+		return adminCreateUser(ctx, cfg, args[1:], stdout)
 	}
-	return errors.New("usage: hookrelay admin bootstrap | admin token create --team TEAM_ID --name NAME [--scopes read,write]")
+	return errors.New("usage: hookrelay admin bootstrap | admin token create --team TEAM_ID --name NAME [--scopes read,write]" +
+		" | admin create-user --email E --password P [--team TEAM_ID --role owner|admin|member|viewer]")
 }
 
 // adminBootstrap sets up an empty install and prints what a new user needs.
@@ -49,6 +52,7 @@ func adminBootstrap(ctx context.Context, cfg *config.Config, stdout io.Writer) e
 		fmt.Fprintf(stdout, "  API token (shown once, keep it):  %s\n", b.Token)
 		fmt.Fprintf(stdout, "  Team:                             %s\n", b.TeamID)
 		fmt.Fprintf(stdout, "  Stripe source ingest URL:         %s/in/%s\n", cfg.PublicURL, b.IngestToken)
+		fmt.Fprintf(stdout, "  Dashboard login (shown once):     %s / %s\n", b.AdminEmail, b.AdminPassword)
 	} else {
 		fmt.Fprintf(stdout, "  Already set up (team %s). A new API token:\n", b.TeamID)
 		fmt.Fprintf(stdout, "    bin/hookrelay admin token create --team %s --name laptop\n", b.TeamID)
@@ -66,6 +70,42 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
+}
+
+// adminCreateUser makes a dashboard account, optionally a team member.
+func adminCreateUser(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
+	email := fs.String("email", "", "email address (the login)")
+	pw := fs.String("password", "", "password, 10 to 72 characters")
+	name := fs.String("name", "", "display name")
+	team := fs.String("team", "", "team id to add the user to (optional)")
+	role := fs.String("role", "member", "role in --team: owner, admin, member or viewer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || *pw == "" {
+		return errors.New("admin create-user: --email and --password are required")
+	}
+	d, err := openDeps(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if *team != "" {
+		if _, err := d.relay.Store().GetTeam(ctx, *team); err != nil {
+			return fmt.Errorf("admin create-user: team %s: %w", *team, err)
+		}
+	}
+	u, err := d.relay.CreateUser(ctx, relay.Actor{TeamID: *team, Kind: "cli", ID: "admin"}, *email, *name, *pw, *team, *role)
+	if err != nil {
+		return fmt.Errorf("admin create-user: %w", err)
+	}
+	if *team != "" {
+		fmt.Fprintf(stdout, "user %s (%s) created, %s of team %s\n", u.ID, u.Email, *role, *team)
+	} else {
+		fmt.Fprintf(stdout, "user %s (%s) created, in no team yet\n", u.ID, u.Email)
+	}
+	return nil
 }
 
 func adminTokenCreate(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
@@ -79,11 +80,34 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 	client := delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/" + version,
 		MaxResponseBytes: cfg.ResponseBodyLimit})
 	d.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: d.aq, Inspector: d.insp,
-		Client: client, Guard: guard, Logger: d.log},
+		Client: client, Guard: guard, Logger: d.log, LoginLimiter: newLoginLimiter(d.rdb, d.log)},
 		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
 			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
 			SweepGrace: cfg.SweepGrace, Version: version})
 	return d, nil
+}
+
+// loginLimiter throttles dashboard logins in Redis, so every replica
+// shares the count: 10 attempts a minute per email and per address.
+type loginLimiter struct {
+	l   *redis_rate.Limiter
+	log *slog.Logger
+}
+
+func newLoginLimiter(rdb *redis.Client, log *slog.Logger) relay.Limiter {
+	return &loginLimiter{l: redis_rate.NewLimiter(rdb), log: log}
+}
+
+// Allow implements relay.Limiter. When Redis is unreachable it lets the
+// attempt through (bcrypt still bounds guessing) rather than lock everyone
+// out of the dashboard: Redis is an accelerator, not a dependency of login.
+func (l *loginLimiter) Allow(ctx context.Context, key string) (bool, error) {
+	res, err := l.l.Allow(ctx, "hookrelay:"+key, redis_rate.PerMinute(10))
+	if err != nil {
+		l.log.Warn("login_limiter_unavailable", "error", err.Error())
+		return true, nil
+	}
+	return res.Allowed > 0, nil
 }
 
 // checkSchema refuses to run against a schema that is behind.

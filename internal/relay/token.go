@@ -73,10 +73,19 @@ type Bootstrapped struct {
 	SourceID     string
 	IngestToken  string
 	SourceSecret string
+	// AdminEmail and AdminPassword are the first owner account of the
+	// dashboard; the password is random and printed once.
+	AdminEmail    string
+	AdminPassword string
 }
 
-// Bootstrap creates, on an empty installation only, a team, an API token
-// and a Stripe source with a generated secret for `hookrelay trigger`.
+// BootstrapAdminEmail is the first-run dashboard account.
+const BootstrapAdminEmail = "admin@hookrelay.local"
+
+// Bootstrap creates, on an empty installation only, a team, an owner
+// account for the dashboard (admin@hookrelay.local, random password), an
+// API token and a Stripe source with a generated secret for `hookrelay
+// trigger`.
 func (r *Relay) Bootstrap(ctx context.Context) (*Bootstrapped, error) {
 	teams, err := r.st.ListTeams(ctx)
 	if err != nil {
@@ -96,7 +105,11 @@ func (r *Relay) Bootstrap(ctx context.Context) (*Bootstrapped, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Bootstrapped{Created: true, TeamID: team.ID}
+	out := &Bootstrapped{Created: true, TeamID: team.ID, AdminEmail: BootstrapAdminEmail,
+		AdminPassword: randomToken("")[:24]}
+	if _, err := r.CreateUser(ctx, a, out.AdminEmail, "Admin", out.AdminPassword, team.ID, store.RoleOwner); err != nil {
+		return nil, err
+	}
 	if out.Token, _, err = r.CreateToken(ctx, a, "first-run", nil); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/secret"
+	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/testenv"
+)
+
+// bootstrap prints a first owner account that can sign in; create-user
+// makes more accounts.
+func TestBootstrapOwnerAndCreateUser(t *testing.T) {
+	db, dsn := testenv.Postgres(t)
+	getenv := testGetenv(t, dsn, nil)
+	ctx := context.Background()
+	var out bytes.Buffer
+	testenv.Must(t, run(ctx, []string{"hookrelay", "admin", "bootstrap"}, getenv, &out))
+	m := regexp.MustCompile(`Dashboard login \(shown once\):\s+admin@hookrelay\.local / (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("bootstrap output: %q", out.String())
+	}
+	box, err := secret.ParseKeys(secret.NewKey("k1"))
+	testenv.Must(t, err)
+	r := relay.New(relay.Deps{Store: store.New(db), Box: box}, relay.Options{})
+	l, err := r.Login(ctx, "admin@hookrelay.local", m[1], "127.0.0.1", "")
+	testenv.Must(t, err)
+	cur, err := r.SessionFromToken(ctx, l.Token)
+	testenv.Must(t, err)
+	if cur.Role != store.RoleOwner {
+		t.Fatalf("bootstrap account role %q", cur.Role)
+	}
+
+	out.Reset()
+	args := []string{"hookrelay", "admin", "create-user", "--email", "ops@example.test", "--password", "a long password",
+		"--team", cur.TeamID, "--role", "viewer"}
+	testenv.Must(t, run(ctx, args, getenv, &out))
+	if !strings.Contains(out.String(), "viewer of team "+cur.TeamID) {
+		t.Fatalf("create-user output: %q", out.String())
+	}
+	l, err = r.Login(ctx, "ops@example.test", "a long password", "127.0.0.1", "")
+	testenv.Must(t, err)
+	if cur, err = r.SessionFromToken(ctx, l.Token); err != nil || cur.Role != store.RoleViewer {
+		t.Fatalf("created user: %+v %v", cur, err)
+	}
+	for _, bad := range [][]string{
+		{"--email", "ops@example.test", "--password", "a long password"}, // taken
+		{"--email", "x@example.test", "--password", "short"},
+		{"--email", "y@example.test", "--password", "a long password", "--team", "team_nope"},
+		{"--email", "z@example.test"},
+	} {
+		if err := run(ctx, append([]string{"hookrelay", "admin", "create-user"}, bad...), getenv, &out); err == nil {
+			t.Fatalf("create-user %v accepted", bad)
+		}
+	}
+}
+
+func TestLoginLimiterInRedis(t *testing.T) {
+	opt := testenv.Redis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
+	defer rdb.Close()
+	l := newLoginLimiter(rdb, slog.New(slog.DiscardHandler))
+	ctx := context.Background()
+	for i := range 10 {
+		if ok, err := l.Allow(ctx, "login:email:a@example.test"); !ok || err != nil {
+			t.Fatalf("attempt %d refused: %v", i+1, err)
+		}
+	}
+	if ok, _ := l.Allow(ctx, "login:email:a@example.test"); ok {
+		t.Fatal("11th attempt in a minute allowed")
+	}
+	if ok, _ := l.Allow(ctx, "login:email:b@example.test"); !ok {
+		t.Fatal("another key throttled")
+	}
+}
