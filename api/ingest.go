@@ -20,7 +20,7 @@ func (s *server) ingest(c *fiber.Ctx) error {
 		return errorf(fiber.StatusMethodNotAllowed, "method_not_allowed", "ingest accepts POST only")
 	}
 	ctx := c.UserContext()
-	src, err := s.Relay.Store().SourceByToken(ctx, c.Params("token"))
+	isrc, err := s.Relay.SourceForIngest(ctx, c.Params("token"))
 	if errors.Is(err, store.ErrNotFound) {
 		return errorf(fiber.StatusNotFound, "unknown_source", "no source has this ingest URL")
 	}
@@ -35,7 +35,8 @@ func (s *server) ingest(c *fiber.Ctx) error {
 		header.Add(string(k), string(v))
 	})
 	req := &provider.Request{Body: body, Header: header, URL: s.PublicURL + c.OriginalURL(), Now: s.Relay.Now()}
-	res, err := s.Relay.Verify(src, req)
+	src := isrc.Source
+	res, err := isrc.Verify(req)
 	var rej *provider.Rejection
 	switch {
 	case errors.As(err, &rej):
@@ -56,12 +57,20 @@ func (s *server) ingest(c *fiber.Ctx) error {
 	}
 	in := relay.Inbound{Source: src, Result: res, Body: body, ContentType: header.Get("Content-Type"),
 		Headers: relay.KeepHeaders(header), ReceivedAt: req.Now}
-	out, err := s.Relay.Ingest(ctx, []relay.Inbound{in})
+	var out relay.Ingested
+	if s.Batcher != nil {
+		out, err = s.Batcher.Ingest(ctx, in)
+	} else {
+		var outs []relay.Ingested
+		if outs, err = s.Relay.Ingest(ctx, []relay.Inbound{in}); err == nil {
+			out = outs[0]
+		}
+	}
 	if err != nil {
 		return s.unavailable(c, err)
 	}
-	s.Dispatcher.Submit(out)
-	return c.JSON(fiber.Map{"id": out[0].EventID, "duplicate": out[0].Duplicate})
+	s.Dispatcher.Submit([]relay.Ingested{out})
+	return c.JSON(fiber.Map{"id": out.EventID, "duplicate": out.Duplicate})
 }
 
 // unavailable answers 503 so the provider retries: nothing was committed.

@@ -18,6 +18,8 @@ type Deps struct {
 	Relay *relay.Relay
 	// Dispatcher enqueues first attempts after the acknowledgement.
 	Dispatcher *relay.Dispatcher
+	// Batcher, when set, lets concurrent ingest requests share a commit.
+	Batcher *relay.Batcher
 	Logger     *slog.Logger
 	// MaxBodyBytes is the ingest body limit (the server's BodyLimit).
 	MaxBodyBytes int

@@ -98,12 +98,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Client: delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/test"})}, opts)
 
 	disp := e.api.NewDispatcher(1, 1000)
-	app := api.New(api.Deps{Relay: e.api, Dispatcher: disp, MaxBodyBytes: o.maxBody, PublicURL: "http://test.invalid"})
+	batcher := e.api.NewBatcher(2, 16)
+	app := api.New(api.Deps{Relay: e.api, Dispatcher: disp, Batcher: batcher, MaxBodyBytes: o.maxBody, PublicURL: "http://test.invalid"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	testenv.Must(t, err)
 	go func() { _ = app.Listener(ln) }()
 	e.baseURL = "http://" + ln.Addr().String()
-	t.Cleanup(func() { _ = app.ShutdownWithTimeout(2 * time.Second); disp.Shutdown() })
+	t.Cleanup(func() { _ = app.ShutdownWithTimeout(2 * time.Second); batcher.Shutdown(); disp.Shutdown() })
 
 	b, err := e.api.Bootstrap(context.Background())
 	testenv.Must(t, err)

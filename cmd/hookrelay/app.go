@@ -160,6 +160,7 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 	}
 	errc := make(chan error, 2)
 	var dispatcher *relay.Dispatcher
+	var batcher *relay.Batcher
 	var w *worker.Worker
 	var app interface {
 		Listen(string) error
@@ -167,7 +168,10 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 	}
 	if mode == "serve" || mode == "all" {
 		dispatcher = d.relay.NewDispatcher(4, 8192)
-		a := api.New(api.Deps{Relay: d.relay, Dispatcher: dispatcher, Logger: d.log, MaxBodyBytes: cfg.MaxBodyBytes,
+		// Four loops of up to 64 events: enough to keep a commit in flight
+		// while the next batch is built, few enough to make real batches.
+		batcher = d.relay.NewBatcher(4, 64)
+		a := api.New(api.Deps{Relay: d.relay, Dispatcher: dispatcher, Batcher: batcher, Logger: d.log, MaxBodyBytes: cfg.MaxBodyBytes,
 			PublicURL: cfg.PublicURL, Ready: d.ready,
 			Mount: dashboard.New(dashboard.Deps{Relay: d.relay, Logger: d.log, PublicURL: cfg.PublicURL}).Mount})
 		app = a
@@ -197,6 +201,7 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 			d.log.Warn("http_shutdown", "error", serr.Error())
 		}
 		d.log.Info("http_stopped")
+		batcher.Shutdown()
 		dispatcher.Shutdown()
 		d.log.Info("dispatch_drained")
 	}

@@ -85,6 +85,11 @@ func (r *Relay) buildRequest(c *store.Claimed, now time.Time) (delivery.Request,
 	if err != nil {
 		return delivery.Request{URL: c.URL, Header: h}, err
 	}
+	if scheme == signing.GitHub {
+		// go-github's ParseWebHook dispatches on these, not only the signature.
+		h.Set("X-GitHub-Event", c.EventType)
+		h.Set("X-GitHub-Delivery", c.EventID)
+	}
 	if err := signing.Sign(scheme, secrets, signing.Message{ID: c.EventID, Timestamp: now, Body: c.Body}, h); err != nil {
 		return delivery.Request{URL: c.URL, Header: h}, err
 	}

@@ -2,12 +2,12 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookrelay/hookrelay/internal/provider"
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -42,25 +42,15 @@ func KeepHeaders(h http.Header) map[string][]string {
 	return out
 }
 
-// Verify checks a request against its source's secrets and configuration.
-// A *provider.Rejection means 401; provider.ErrMalformed means 400.
+// Verify checks a request against its source's secrets and configuration,
+// without the ingest cache. A *provider.Rejection means 401;
+// provider.ErrMalformed means 400.
 func (r *Relay) Verify(src *store.Source, req *provider.Request) (provider.Result, error) {
-	var cfg provider.Config
-	if err := json.Unmarshal(src.Config, &cfg); err != nil {
-		return provider.Result{}, fmt.Errorf("relay: source %s config: %w", src.ID, err)
-	}
-	if src.Provider == provider.Stripe && cfg.Tolerance == 0 && r.opt.StripeTolerance > 0 {
-		cfg.Tolerance = provider.Duration(r.opt.StripeTolerance)
-	}
-	v, err := provider.New(src.Provider, cfg)
-	if err != nil {
-		return provider.Result{}, fmt.Errorf("relay: source %s: %w", src.ID, err)
-	}
-	secrets, err := r.openSecrets(src.ID, src.Secrets)
+	s, err := r.prepareSource(src)
 	if err != nil {
 		return provider.Result{}, err
 	}
-	return v.Verify(req, secrets)
+	return s.Verify(req)
 }
 
 // Inbound is one verified request, ready to be stored. Body and Headers
@@ -83,35 +73,38 @@ type Ingested struct {
 
 // Ingest stores a batch of verified events and their deliveries in ONE
 // transaction and returns after the commit: only then may the caller
-// acknowledge them. A batch of one is the plain request path; a batcher
-// can pass many to share a commit. Then call Dispatch with the results.
+// acknowledge them. A batch of one is the plain request path; the Batcher
+// passes many to share a commit. Then call Dispatch with the results.
 func (r *Relay) Ingest(ctx context.Context, in []Inbound) ([]Ingested, error) {
 	out := make([]Ingested, len(in))
+	events := make([]*store.Event, len(in))
+	for i, x := range in {
+		e := &store.Event{ID: store.NewID("evt"), TeamID: x.Source.TeamID, SourceID: x.Source.ID,
+			ReceivedAt: x.ReceivedAt, EventType: clean(x.Result.EventType), ContentType: clean(x.ContentType),
+			Headers: cleanHeaders(x.Headers), Body: x.Body, Verified: x.Result.Verified}
+		if pid := clean(x.Result.EventID); pid != "" {
+			e.ProviderEventID = &pid
+		}
+		events[i] = e
+	}
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
+		inserted, err := tx.InsertEvents(ctx, events)
+		if err != nil {
+			return err
+		}
 		endpoints := map[string][]store.Endpoint{}
 		var ds []store.Delivery
-		for i, x := range in {
-			e := &store.Event{ID: store.NewID("evt"), TeamID: x.Source.TeamID, SourceID: x.Source.ID,
-				ReceivedAt: x.ReceivedAt, EventType: x.Result.EventType, ContentType: x.ContentType,
-				Headers: x.Headers, Body: x.Body, Verified: x.Result.Verified}
-			if x.Result.EventID != "" {
-				pid := x.Result.EventID
-				e.ProviderEventID = &pid
-			}
-			inserted, err := tx.InsertEvent(ctx, e)
-			if err != nil {
-				return err
-			}
-			out[i].EventID, out[i].Duplicate = e.ID, !inserted
-			if !inserted {
+		for i, e := range events {
+			out[i] = Ingested{EventID: e.ID, Duplicate: !inserted[i]}
+			if !inserted[i] {
 				continue
 			}
-			eps, ok := endpoints[x.Source.ID]
+			eps, ok := endpoints[e.SourceID]
 			if !ok {
-				if eps, err = tx.SubscribedEndpoints(ctx, x.Source.ID); err != nil {
+				if eps, err = tx.SubscribedEndpoints(ctx, e.SourceID); err != nil {
 					return err
 				}
-				endpoints[x.Source.ID] = eps
+				endpoints[e.SourceID] = eps
 			}
 			for _, ep := range eps {
 				if !MatchEventType(ep.EventTypes, e.EventType) {
@@ -129,6 +122,29 @@ func (r *Relay) Ingest(ctx context.Context, in []Inbound) ([]Ingested, error) {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return out, nil
+}
+
+// clean makes a provider-supplied string storable: PostgreSQL text and
+// jsonb refuse NUL bytes and invalid UTF-8, and one such value must not
+// fail a whole batch.
+func clean(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+func cleanHeaders(h map[string][]string) map[string][]string {
+	for k, vs := range h {
+		for i, v := range vs {
+			vs[i] = clean(v)
+		}
+		if ck := clean(k); ck != k {
+			delete(h, k)
+			h[ck] = vs
+		}
+	}
+	return h
 }
 
 // Dispatch enqueues the first attempt of every new delivery. A failure is

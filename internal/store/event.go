@@ -109,3 +109,43 @@ func idAt(prefix string, t time.Time) string {
 	_ = u.SetTime(ulid.Timestamp(t))
 	return prefix + "_" + strings.ToLower(u.String())
 }
+
+// InsertEvents inserts a batch in one statement; events whose (source,
+// provider event id) already exists are skipped and get the original's id
+// in ID. inserted[i] reports whether es[i] is new.
+func (s *Store) InsertEvents(ctx context.Context, es []*Event) (inserted []bool, err error) {
+	if len(es) == 1 {
+		ok, err := s.InsertEvent(ctx, es[0])
+		return []bool{ok}, err
+	}
+	for _, e := range es {
+		if e.Headers == nil {
+			e.Headers = map[string][]string{}
+		}
+	}
+	var ids []string
+	err = s.db.NewInsert().Model(&es).On("CONFLICT (source_id, provider_event_id) DO NOTHING").
+		Returning("id").Scan(ctx, &ids)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: insert events: %w", err)
+	}
+	got := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		got[id] = true
+	}
+	inserted = make([]bool, len(es))
+	for i, e := range es {
+		if inserted[i] = got[e.ID]; inserted[i] {
+			continue
+		}
+		// A duplicate: of an older event, or of one earlier in this batch.
+		var id string
+		err := s.db.NewSelect().Model((*Event)(nil)).Column("id").
+			Where("source_id = ? AND provider_event_id = ?", e.SourceID, e.ProviderEventID).Scan(ctx, &id)
+		if err != nil {
+			return nil, fmt.Errorf("store: find duplicate event: %w", err)
+		}
+		e.ID = id
+	}
+	return inserted, nil
+}
