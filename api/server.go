@@ -20,7 +20,7 @@ type Deps struct {
 	Dispatcher *relay.Dispatcher
 	// Batcher, when set, lets concurrent ingest requests share a commit.
 	Batcher *relay.Batcher
-	Logger     *slog.Logger
+	Logger  *slog.Logger
 	// MaxBodyBytes is the ingest body limit (the server's BodyLimit).
 	MaxBodyBytes int
 	// PublicURL is the base URL providers post to (ingest URLs, Twilio).

@@ -128,6 +128,12 @@ func TestGitHubSchemeVerifiedByGoGitHub(t *testing.T) {
 		if github.ValidateSignature(h.Get("X-Hub-Signature-256"), body, []byte("wrong")) == nil {
 			return errors.New("a wrong secret verified")
 		}
+		// go-github dispatches on the event header.
+		req, _ := http.NewRequest(http.MethodPost, "/", nil)
+		req.Header = h
+		if github.WebHookType(req) != "invoice.paid" || github.DeliveryID(req) != h.Get("Webhook-Id") {
+			return fmt.Errorf("X-GitHub-Event %q, X-GitHub-Delivery %q", github.WebHookType(req), github.DeliveryID(req))
+		}
 		return nil
 	})
 	s.mu.Lock()
