@@ -63,6 +63,7 @@ type Relay struct {
 	opt    Options
 
 	limiter Limiter
+	sources sourceCache
 }
 
 // Deps are Relay's collaborators. Enqueuer, Inspector and Client may be nil
