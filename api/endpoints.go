@@ -65,6 +65,20 @@ func (s *server) setEnabled(c *fiber.Ctx, on bool) error {
 func (s *server) enableEndpoint(c *fiber.Ctx) error  { return s.setEnabled(c, true) }
 func (s *server) disableEndpoint(c *fiber.Ctx) error { return s.setEnabled(c, false) }
 
+// recoverEndpoint re-enables an endpoint and redelivers what failed since
+// its trouble began.
+func (s *server) recoverEndpoint(c *fiber.Ctx) error {
+	n, err := s.Relay.RecoverEndpoint(c.UserContext(), actor(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	ep, err := s.Relay.Store().GetEndpoint(c.UserContext(), token(c).TeamID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"endpoint": s.endpointView(ep), "redelivered": n})
+}
+
 func (s *server) deleteEndpoint(c *fiber.Ctx) error {
 	if err := s.Relay.DeleteEndpoint(c.UserContext(), actor(c), c.Params("id")); err != nil {
 		return err

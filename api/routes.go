@@ -29,6 +29,7 @@ func (s *server) routes(app *fiber.App) {
 	v1.Delete("/endpoints/:id", s.needWrite, s.deleteEndpoint)
 	v1.Post("/endpoints/:id/enable", s.needWrite, s.enableEndpoint)
 	v1.Post("/endpoints/:id/disable", s.needWrite, s.disableEndpoint)
+	v1.Post("/endpoints/:id/recover", s.needWrite, s.recoverEndpoint)
 	v1.Post("/endpoints/:id/secret/reveal", s.needWrite, s.revealEndpointSecret)
 	v1.Post("/endpoints/:id/secret/rotate", s.needWrite, s.rotateEndpointSecret)
 

@@ -62,6 +62,10 @@ type endpointView struct {
 	Headers        map[string]string    `json:"headers"`
 	TimeoutMS      int                  `json:"timeout_ms"`
 	RetrySchedule  string               `json:"retry_schedule"`
+	RateLimit      int                  `json:"rate_limit"`
+	MaxInFlight    int                  `json:"max_in_flight"`
+	FailingSince   *time.Time           `json:"failing_since"`
+	DisabledAt     *time.Time           `json:"disabled_at,omitempty"`
 	Secrets        []relay.MaskedSecret `json:"secrets"`
 	Secret         string               `json:"secret,omitempty"`
 	PublicKeys     []string             `json:"public_keys,omitempty"` // whpk_ keys verifying v1a; none for HMAC
@@ -81,7 +85,8 @@ func (s *server) endpointView(ep *store.Endpoint) endpointView {
 	}
 	return endpointView{ID: ep.ID, URL: ep.URL, Description: ep.Description, Enabled: ep.Enabled,
 		DisabledReason: ep.DisabledReason, EventTypes: ep.EventTypes, SourceIDs: ids, SigningScheme: ep.SigningScheme,
-		Headers: h, TimeoutMS: ep.TimeoutMS, RetrySchedule: ep.RetrySchedule,
+		Headers: h, TimeoutMS: ep.TimeoutMS, RetrySchedule: ep.RetrySchedule, RateLimit: ep.RateLimit,
+		MaxInFlight: ep.MaxInFlight, FailingSince: ep.FailingSince, DisabledAt: ep.DisabledAt,
 		Secrets: s.Relay.MaskSecrets(ep.ID, ep.Secrets), PublicKeys: s.Relay.PublicKeys(ep.ID, ep.Secrets),
 		CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt}
 }

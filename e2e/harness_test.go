@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/stripe/stripe-go/v76/webhook"
 	"github.com/uptrace/bun"
 
@@ -45,6 +46,7 @@ type env struct {
 	team    string
 	actor   relay.Actor
 	worker  *worker.Worker
+	gate    *delivery.Gate
 	aq      *asynq.Client
 }
 
@@ -56,6 +58,8 @@ type envOptions struct {
 	sweepGrace  time.Duration
 	maxBody     int
 	sweepPeriod time.Duration
+	gate        *delivery.GateOptions // endpoint isolation in the worker
+	tune        func(*relay.Options)
 }
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
@@ -84,6 +88,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Cleanup(func() { _ = e.aq.Close(); _ = insp.Close() })
 	opts := relay.Options{MaxBodyBytes: o.maxBody, RetrySchedule: o.schedule, DeliveryTimeout: 2 * time.Second,
 		SweepGrace: o.sweepGrace, Version: "test"}
+	if o.tune != nil {
+		o.tune(&opts)
+	}
 	var enq relay.Enqueuer = e.aq
 	if o.enqueuer != nil {
 		enq = o.enqueuer
@@ -94,8 +101,15 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.api = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: enq, Inspector: insp,
 		Guard: delivery.NewGuard(loopback)}, opts)
 	guard := delivery.NewGuard(o.allowDial)
+	var gate *delivery.Gate
+	if o.gate != nil {
+		rdb := redis.NewClient(&redis.Options{Addr: e.redis.Addr, DB: e.redis.DB})
+		t.Cleanup(func() { _ = rdb.Close() })
+		gate = delivery.NewGate(rdb, *o.gate)
+		e.gate = gate
+	}
 	e.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: e.aq, Inspector: insp, Guard: guard,
-		Client: delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/test"})}, opts)
+		Gate: gate, Client: delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/test"})}, opts)
 
 	disp := e.api.NewDispatcher(1, 1000)
 	batcher := e.api.NewBatcher(2, 16)

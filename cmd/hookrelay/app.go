@@ -80,10 +80,12 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 	client := delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/" + version,
 		MaxResponseBytes: cfg.ResponseBodyLimit})
 	d.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: d.aq, Inspector: d.insp,
-		Client: client, Guard: guard, Logger: d.log, LoginLimiter: newLoginLimiter(d.rdb, d.log)},
+		Client: client, Guard: guard, Logger: d.log, LoginLimiter: newLoginLimiter(d.rdb, d.log),
+		Gate: delivery.NewGate(d.rdb, delivery.GateOptions{BreakerThreshold: cfg.BreakerThreshold,
+			BreakerCooldown: cfg.BreakerCooldown})},
 		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
 			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
-			SweepGrace: cfg.SweepGrace, Version: version})
+			SweepGrace: cfg.SweepGrace, Version: version, AutoDisableAfter: cfg.AutoDisableAfter})
 	return d, nil
 }
 
@@ -117,6 +119,20 @@ func (d *deps) checkSchema(ctx context.Context) error {
 		return err
 	}
 	return m.CheckCurrent(ctx)
+}
+
+// ensureOps points hookrelay's own notifications at HOOKRELAY_NOTIFY_URL.
+// serve and worker may start together and race to create the internal
+// team, so a conflict is retried.
+func (d *deps) ensureOps(ctx context.Context) error {
+	var err error
+	for range 3 {
+		if err = d.relay.EnsureOps(ctx, d.cfg.NotifyURL, d.cfg.NotifySecret); err == nil {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return err
 }
 
 // ready is /readyz: Postgres, Redis and schema.
@@ -156,6 +172,9 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 	}
 	defer d.close()
 	if err := d.checkSchema(ctx); err != nil {
+		return err
+	}
+	if err := d.ensureOps(ctx); err != nil {
 		return err
 	}
 	errc := make(chan error, 2)

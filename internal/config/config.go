@@ -71,6 +71,21 @@ type Config struct {
 	// ShutdownTimeout is HOOKRELAY_SHUTDOWN_TIMEOUT for draining requests and
 	// in-flight deliveries.
 	ShutdownTimeout time.Duration
+	// NotifyURL is HOOKRELAY_NOTIFY_URL: where hookrelay sends events about
+	// itself (endpoint.disabled, delivery.exhausted, endpoint.recovered).
+	NotifyURL string
+	// NotifySecret is HOOKRELAY_NOTIFY_SECRET, the whsec_ secret those
+	// notifications are signed with (Standard Webhooks).
+	NotifySecret string
+	// AutoDisableAfter is HOOKRELAY_AUTO_DISABLE_AFTER: an endpoint failing
+	// this long without a success is disabled.
+	AutoDisableAfter time.Duration
+	// BreakerThreshold is HOOKRELAY_BREAKER_THRESHOLD: consecutive failures
+	// that open an endpoint's circuit.
+	BreakerThreshold int
+	// BreakerCooldown is HOOKRELAY_BREAKER_COOLDOWN: the first open period
+	// (it doubles per failed probe, up to 10 min).
+	BreakerCooldown time.Duration
 	// LogLevel is HOOKRELAY_LOG_LEVEL (debug, info, warn, error).
 	LogLevel string
 	// LogFormat is HOOKRELAY_LOG_FORMAT (json or text).
@@ -90,6 +105,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		EncryptionKeys: getenv("HOOKRELAY_ENCRYPTION_KEYS"),
 		RetrySchedule:  get("HOOKRELAY_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h"),
 		LogLevel:       get("HOOKRELAY_LOG_LEVEL", "info"),
+		NotifyURL:      strings.TrimSpace(getenv("HOOKRELAY_NOTIFY_URL")),
+		NotifySecret:   strings.TrimSpace(getenv("HOOKRELAY_NOTIFY_SECRET")),
 		LogFormat:      get("HOOKRELAY_LOG_FORMAT", "json"),
 	}
 	c.PublicURL = strings.TrimRight(get("HOOKRELAY_PUBLIC_URL", "http://"+c.Listen), "/")
@@ -117,6 +134,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	durVar("HOOKRELAY_SWEEP_INTERVAL", 15*time.Second, &c.SweepInterval)
 	durVar("HOOKRELAY_SWEEP_GRACE", 30*time.Second, &c.SweepGrace)
 	durVar("HOOKRELAY_SHUTDOWN_TIMEOUT", 20*time.Second, &c.ShutdownTimeout)
+	durVar("HOOKRELAY_AUTO_DISABLE_AFTER", 5*24*time.Hour, &c.AutoDisableAfter)
+	durVar("HOOKRELAY_BREAKER_COOLDOWN", 30*time.Second, &c.BreakerCooldown)
+	intVar("HOOKRELAY_BREAKER_THRESHOLD", 5, &c.BreakerThreshold)
+	if c.NotifyURL != "" && !strings.HasPrefix(c.NotifySecret, "whsec_") {
+		errs = append(errs, errors.New("HOOKRELAY_NOTIFY_SECRET: required with HOOKRELAY_NOTIFY_URL, a whsec_ secret (hookrelay signs notifications with it)"))
+	}
 	j, err := strconv.ParseFloat(get("HOOKRELAY_RETRY_JITTER", "0.2"), 64)
 	if err != nil || j < 0 || j >= 1 {
 		errs = append(errs, errors.New("HOOKRELAY_RETRY_JITTER: want a fraction in [0, 1)"))
@@ -190,6 +213,11 @@ func (c *Config) Redacted() [][2]string {
 		{"HOOKRELAY_SWEEP_INTERVAL", c.SweepInterval.String()},
 		{"HOOKRELAY_SWEEP_GRACE", c.SweepGrace.String()},
 		{"HOOKRELAY_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()},
+		{"HOOKRELAY_NOTIFY_URL", c.NotifyURL},
+		{"HOOKRELAY_NOTIFY_SECRET", mask(c.NotifySecret)},
+		{"HOOKRELAY_AUTO_DISABLE_AFTER", c.AutoDisableAfter.String()},
+		{"HOOKRELAY_BREAKER_THRESHOLD", strconv.Itoa(c.BreakerThreshold)},
+		{"HOOKRELAY_BREAKER_COOLDOWN", c.BreakerCooldown.String()},
 		{"HOOKRELAY_LOG_LEVEL", c.LogLevel},
 		{"HOOKRELAY_LOG_FORMAT", c.LogFormat},
 	}

@@ -39,6 +39,20 @@ func (r *Relay) Deliver(ctx context.Context, p task.Deliver) error {
 	if !c.EndpointEnabled {
 		return r.st.SettleWithoutAttempt(ctx, c.DeliveryID, c.Attempt, store.StatusFailed, "endpoint disabled", now)
 	}
+	gate := delivery.Verdict{Release: func() {}}
+	if r.gate != nil {
+		v, err := r.gate.Acquire(ctx, delivery.Limits{EndpointID: c.EndpointID, RatePerSecond: c.RateLimit,
+			MaxInFlight: c.MaxInFlight, Lease: r.timeoutOf(c) + leaseMargin})
+		switch {
+		case err != nil: // Redis trouble: isolation is best effort, delivery is not
+			r.log.Warn("gate_unavailable", "endpoint_id", c.EndpointID, "error", err.Error())
+		case v.Wait > 0:
+			return r.postpone(ctx, c, p, now, v)
+		default:
+			gate = v
+		}
+	}
+	defer gate.Release()
 	req, err := r.buildRequest(c, now)
 	if err != nil {
 		// A secret that cannot be opened is an operator problem (key
@@ -46,7 +60,30 @@ func (r *Relay) Deliver(ctx context.Context, p task.Deliver) error {
 		return r.finish(ctx, c, p.Manual, now, delivery.Result{Err: err})
 	}
 	res := r.client.Send(ctx, req)
+	if r.gate != nil {
+		o := delivery.Outcome{Success: res.Succeeded(), Status: res.Status, RetryAfter: res.RetryAfter}
+		if _, err := r.gate.Report(ctx, c.EndpointID, o, gate.Probe); err != nil {
+			r.log.Warn("gate_unavailable", "endpoint_id", c.EndpointID, "error", err.Error())
+		}
+	}
 	return r.finish(ctx, c, p.Manual, now, res, req.Header)
+}
+
+// postpone hands a claimed attempt back unsent because the endpoint's gate
+// said wait: it is not a failure and uses up no attempt.
+func (r *Relay) postpone(ctx context.Context, c *store.Claimed, p task.Deliver, now time.Time, v delivery.Verdict) error {
+	until := now.Add(v.Wait)
+	if err := r.st.Postpone(ctx, c.DeliveryID, c.Attempt, until); err != nil {
+		return err
+	}
+	r.log.Debug("delivery_postponed", "delivery_id", c.DeliveryID, "endpoint_id", c.EndpointID,
+		"wait_ms", v.Wait.Milliseconds(), "reason", v.Reason)
+	// A fresh task id: the running task still holds this attempt's id.
+	nonce := "w" + strconv.FormatInt(now.UnixNano(), 36)
+	if err := r.enqueue(ctx, task.NewDeliver(p, nonce, until)); err != nil {
+		r.log.Warn("enqueue_failed", "delivery_id", c.DeliveryID, "error", err.Error())
+	}
+	return nil
 }
 
 // maxEndpointTimeout bounds an endpoint's timeout setting.
@@ -105,7 +142,7 @@ func (r *Relay) finish(ctx context.Context, c *store.Claimed, manual bool, start
 	if len(sent) > 0 {
 		a.RequestHeaders = redactHeaders(sent[0], c.Headers)
 	}
-	o := store.Outcome{LastStatus: res.Status}
+	o := store.Outcome{LastStatus: res.Status, EndpointID: c.EndpointID}
 	if !res.Succeeded() {
 		a.Error = res.ErrorText()
 		o.LastError = a.Error
@@ -135,8 +172,18 @@ func (r *Relay) finish(ctx context.Context, c *store.Claimed, manual bool, start
 	}
 	r.log.Info("delivery_attempt", "delivery_id", c.DeliveryID, "endpoint_id", c.EndpointID,
 		"attempt", c.Attempt, "status", res.Status, "outcome", o.Status, "duration_ms", a.DurationMS)
-	if res.Gone() {
-		r.disableGone(ctx, c, now)
+	switch {
+	case res.Gone():
+		r.disableEndpoint(ctx, c, now, "endpoint answered 410 Gone at "+now.Format(time.RFC3339))
+	case o.Status != store.StatusSucceeded && c.FailingSince != nil && now.Sub(*c.FailingSince) >= r.opt.AutoDisableAfter:
+		r.disableEndpoint(ctx, c, now, "failing without a success since "+c.FailingSince.Format(time.RFC3339))
+	case o.Status == store.StatusSucceeded && c.FailingSince != nil && now.Sub(*c.FailingSince) >= r.opt.RecoveredAfter:
+		r.notify(ctx, c.TeamID, "endpoint.recovered", map[string]any{"endpoint_id": c.EndpointID,
+			"url": c.URL, "failing_since": c.FailingSince})
+	}
+	if o.Status == store.StatusFailed && !res.Gone() {
+		r.notify(ctx, c.TeamID, "delivery.exhausted", map[string]any{"delivery_id": c.DeliveryID,
+			"event_id": c.EventID, "endpoint_id": c.EndpointID, "attempts": c.Attempt, "last_error": o.LastError})
 	}
 	if o.Status == store.StatusPending {
 		t := task.NewDeliver(task.Deliver{DeliveryID: c.DeliveryID, Attempt: c.Attempt + 1}, "", *o.NextAttemptAt)
@@ -147,9 +194,9 @@ func (r *Relay) finish(ctx context.Context, c *store.Claimed, manual bool, start
 	return nil
 }
 
-// disableGone turns off an endpoint that answered 410, with an audit row.
-func (r *Relay) disableGone(ctx context.Context, c *store.Claimed, now time.Time) {
-	reason := "endpoint answered 410 Gone at " + now.Format(time.RFC3339)
+// disableEndpoint turns off an endpoint (410, or failing too long) with an
+// audit row and an endpoint.disabled notification.
+func (r *Relay) disableEndpoint(ctx context.Context, c *store.Claimed, now time.Time, reason string) {
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.SetEndpointEnabled(ctx, c.TeamID, c.EndpointID, false, reason, now); err != nil {
 			return err
@@ -159,7 +206,9 @@ func (r *Relay) disableGone(ctx context.Context, c *store.Claimed, now time.Time
 	})
 	if err != nil {
 		r.log.Error("disable_endpoint_failed", "endpoint_id", c.EndpointID, "error", err.Error())
+		return
 	}
+	r.notify(ctx, c.TeamID, "endpoint.disabled", map[string]any{"endpoint_id": c.EndpointID, "url": c.URL, "reason": reason})
 }
 
 // redactHeaders copies the sent headers for the attempt log, hiding the

@@ -25,6 +25,10 @@ type EndpointInput struct {
 	TimeoutMS     *int               `json:"timeout_ms"`
 	RetrySchedule *string            `json:"retry_schedule"`
 	SigningScheme *string            `json:"signing_scheme"`
+	// RateLimit caps requests per second to this endpoint (0: none).
+	RateLimit *int `json:"rate_limit"`
+	// MaxInFlight caps concurrent requests to this endpoint (0: none).
+	MaxInFlight *int `json:"max_in_flight"`
 	// SigningKeyType is "hmac" (default) or "ed25519" (Standard Webhooks
 	// v1a, standard-webhooks scheme only). It is fixed at creation:
 	// rotation keeps the type of the newest secret.
@@ -134,9 +138,10 @@ func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]
 	if in.Enabled != nil {
 		ep.Enabled, changed["enabled"] = *in.Enabled, *in.Enabled
 		if *in.Enabled {
-			ep.DisabledReason = ""
-		} else if ep.DisabledReason == "" {
-			ep.DisabledReason = "disabled by a user"
+			ep.DisabledReason, ep.DisabledAt = "", nil
+		} else if ep.DisabledAt == nil {
+			now := r.Now()
+			ep.DisabledReason, ep.DisabledAt = "disabled by a user", &now
 		}
 	}
 	if in.EventTypes != nil {
@@ -165,6 +170,18 @@ func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]
 			return nil, invalid("timeout_ms", "must be between 0 (default) and %d", maxEndpointTimeout.Milliseconds())
 		}
 		ep.TimeoutMS, changed["timeout_ms"] = *in.TimeoutMS, *in.TimeoutMS
+	}
+	if in.RateLimit != nil {
+		if *in.RateLimit < 0 || *in.RateLimit > 100000 {
+			return nil, invalid("rate_limit", "must be between 0 (none) and 100000 requests per second")
+		}
+		ep.RateLimit, changed["rate_limit"] = *in.RateLimit, *in.RateLimit
+	}
+	if in.MaxInFlight != nil {
+		if *in.MaxInFlight < 0 || *in.MaxInFlight > 10000 {
+			return nil, invalid("max_in_flight", "must be between 0 (none) and 10000")
+		}
+		ep.MaxInFlight, changed["max_in_flight"] = *in.MaxInFlight, *in.MaxInFlight
 	}
 	if in.RetrySchedule != nil {
 		if s := strings.TrimSpace(*in.RetrySchedule); s != "" {

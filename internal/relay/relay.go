@@ -47,6 +47,13 @@ type Options struct {
 	SecretGrace time.Duration
 	// Version goes into the User-Agent.
 	Version string
+	// AutoDisableAfter disables an endpoint whose failures have lasted
+	// this long without a success (default 5 days).
+	AutoDisableAfter time.Duration
+	// RecoveredAfter is how long an endpoint must have been failing for its
+	// next success to be announced as endpoint.recovered, so flaps stay
+	// quiet (default 5 min).
+	RecoveredAfter time.Duration
 }
 
 // Relay runs the use cases.
@@ -64,6 +71,8 @@ type Relay struct {
 
 	limiter Limiter
 	sources sourceCache
+	gate    *delivery.Gate
+	ops     opsTarget
 }
 
 // Deps are Relay's collaborators. Enqueuer, Inspector and Client may be nil
@@ -82,6 +91,9 @@ type Deps struct {
 	Rand func() float64
 	// LoginLimiter throttles dashboard logins; nil means no throttle.
 	LoginLimiter Limiter
+	// Gate isolates endpoints (rate limit, in-flight cap, circuit
+	// breaker); nil means no isolation.
+	Gate *delivery.Gate
 }
 
 // New builds a Relay.
@@ -107,11 +119,17 @@ func New(d Deps, o Options) *Relay {
 	if o.SecretGrace == 0 {
 		o.SecretGrace = 24 * time.Hour
 	}
+	if o.RecoveredAfter == 0 {
+		o.RecoveredAfter = 5 * time.Minute
+	}
+	if o.AutoDisableAfter == 0 {
+		o.AutoDisableAfter = 5 * 24 * time.Hour
+	}
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
 	return &Relay{st: d.Store, box: d.Box, enq: d.Enqueuer, insp: d.Inspector, client: d.Client,
-		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o, limiter: d.LoginLimiter}
+		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o, limiter: d.LoginLimiter, gate: d.Gate}
 }
 
 // Store returns the store, for read-only pages and handlers.

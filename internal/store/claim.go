@@ -29,6 +29,9 @@ type Claimed struct {
 	Headers         map[string]string `bun:"headers,type:jsonb"`
 	TimeoutMS       int               `bun:"timeout_ms"`
 	RetrySchedule   string            `bun:"retry_schedule"`
+	RateLimit       int               `bun:"rate_limit"`
+	MaxInFlight     int               `bun:"max_in_flight"`
+	FailingSince    *time.Time        `bun:"failing_since"`
 }
 
 // ClaimAttempt starts attempt n of a pending delivery: it bumps attempts
@@ -44,7 +47,7 @@ func (s *Store) ClaimAttempt(ctx context.Context, deliveryID string, n int, now,
 		RETURNING id, team_id, attempts, event_id, endpoint_id)
 	SELECT c.id AS delivery_id, c.team_id, c.attempts AS attempt, c.event_id, e.source_id, e.event_type,
 		e.content_type, e.body, e.received_at, c.endpoint_id, ep.url, ep.enabled, ep.signing_scheme,
-		ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule
+		ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule, ep.rate_limit, ep.max_in_flight, ep.failing_since
 	FROM c JOIN events e ON e.id = c.event_id JOIN endpoints ep ON ep.id = c.endpoint_id`,
 		leaseUntil, now, deliveryID, n-1).Scan(ctx, c)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -62,6 +65,8 @@ type Outcome struct {
 	NextAttemptAt *time.Time // when pending
 	LastStatus    int
 	LastError     string
+	// EndpointID gets its failure streak updated with the attempt.
+	EndpointID string
 }
 
 // FinishAttempt records attempt a and settles its delivery in one
@@ -73,14 +78,29 @@ func (s *Store) FinishAttempt(ctx context.Context, a *Attempt, o Outcome, now ti
 		INSERT INTO delivery_attempts (delivery_id, n, started_at, duration_ms, url, request_headers,
 			response_status, response_headers, response_body, error, manual)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (delivery_id, n) DO NOTHING)
+		ON CONFLICT (delivery_id, n) DO NOTHING),
+	f AS (
+		UPDATE endpoints SET failing_since = CASE WHEN ? THEN NULL ELSE ?::timestamptz END
+		WHERE id = ? AND (failing_since IS NULL) = ?)
 	UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ?
 	WHERE id = ? AND attempts = ?`,
 		a.DeliveryID, a.N, a.StartedAt, a.DurationMS, a.URL, jsonb(a.RequestHeaders),
 		a.ResponseStatus, jsonb(a.ResponseHeaders), a.ResponseBody, a.Error, a.Manual,
+		o.Status == StatusSucceeded, now, o.EndpointID, o.Status != StatusSucceeded,
 		o.Status, o.NextAttemptAt, o.LastStatus, o.LastError, now, a.DeliveryID, a.N).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: finish %s attempt %d: %w", a.DeliveryID, a.N, err)
+	}
+	return nil
+}
+
+// Postpone gives back a claimed attempt that was not sent (the endpoint's
+// gate said wait): attempts goes back to n-1, due at until.
+func (s *Store) Postpone(ctx context.Context, deliveryID string, n int, until time.Time) error {
+	_, err := s.db.NewRaw(`UPDATE deliveries SET attempts = attempts - 1, next_attempt_at = ?
+		WHERE id = ? AND attempts = ? AND status = 'pending'`, until, deliveryID, n).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: postpone %s: %w", deliveryID, err)
 	}
 	return nil
 }

@@ -117,3 +117,16 @@ func (s *Store) DueDeliveries(ctx context.Context, cutoff time.Time, limit int) 
 	}
 	return out, nil
 }
+
+// ResetFailedSince makes an endpoint's deliveries that failed since a time
+// pending and due now, and returns them (for RecoverEndpoint).
+func (s *Store) ResetFailedSince(ctx context.Context, teamID, endpointID string, since, now time.Time) ([]Delivery, error) {
+	out := []Delivery{}
+	err := s.db.NewRaw(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?
+		WHERE team_id = ? AND endpoint_id = ? AND status = 'failed' AND updated_at >= ? RETURNING *`,
+		now, now, teamID, endpointID, since).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("store: reset failed deliveries of %s: %w", endpointID, err)
+	}
+	return out, nil
+}

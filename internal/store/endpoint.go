@@ -24,6 +24,10 @@ type Endpoint struct {
 	Headers        map[string]string `bun:"headers,type:jsonb"`
 	TimeoutMS      int               `bun:"timeout_ms"`
 	RetrySchedule  string            `bun:"retry_schedule"`
+	RateLimit      int               `bun:"rate_limit"`
+	MaxInFlight    int               `bun:"max_in_flight"`
+	FailingSince   *time.Time        `bun:"failing_since"`
+	DisabledAt     *time.Time        `bun:"disabled_at"`
 	CreatedAt      time.Time         `bun:"created_at"`
 	UpdatedAt      time.Time         `bun:"updated_at"`
 
@@ -60,7 +64,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, ep *Endpoint) error {
 	ep.fill()
 	res, err := s.db.NewUpdate().Model(ep).
 		Column("url", "description", "enabled", "disabled_reason", "event_types", "signing_scheme",
-			"secrets", "headers", "timeout_ms", "retry_schedule", "updated_at").
+			"secrets", "headers", "timeout_ms", "retry_schedule", "rate_limit", "max_in_flight", "disabled_at", "updated_at").
 		Where("team_id = ? AND id = ?", ep.TeamID, ep.ID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: update endpoint %s: %w", ep.ID, err)
@@ -129,6 +133,7 @@ func (s *Store) SubscribedEndpoints(ctx context.Context, sourceID string) ([]End
 func (s *Store) SetEndpointEnabled(ctx context.Context, teamID, id string, enabled bool, reason string, now time.Time) error {
 	res, err := s.db.NewUpdate().Model((*Endpoint)(nil)).
 		Set("enabled = ?, disabled_reason = ?, updated_at = ?", enabled, reason, now).
+		Set("disabled_at = CASE WHEN ? THEN NULL ELSE ?::timestamptz END", enabled, now).
 		Where("team_id = ? AND id = ?", teamID, id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: enable endpoint %s: %w", id, err)

@@ -1,0 +1,249 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+)
+
+// GateOptions tune endpoint isolation.
+type GateOptions struct {
+	// BreakerThreshold is how many consecutive failures open an endpoint's
+	// circuit (default 5).
+	BreakerThreshold int
+	// BreakerCooldown is the first open period; each failed probe doubles
+	// it up to BreakerMaxCooldown (defaults 30 s and 10 min).
+	BreakerCooldown    time.Duration
+	BreakerMaxCooldown time.Duration
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// Limits are an endpoint's isolation settings.
+type Limits struct {
+	EndpointID string
+	// RatePerSecond caps requests per second (0: none).
+	RatePerSecond int
+	// MaxInFlight caps concurrent requests (0: none).
+	MaxInFlight int
+	// Lease bounds how long one request may count as in flight (a crashed
+	// worker's slot frees itself after it).
+	Lease time.Duration
+}
+
+// Verdict is the gate's answer for one attempt.
+type Verdict struct {
+	// Wait > 0: do not send now; try again after Wait (not a failure).
+	Wait time.Duration
+	// Reason says why the attempt waits ("rate limit", "circuit open", …).
+	Reason string
+	// Probe marks the one attempt let through a half-open circuit.
+	Probe bool
+	// Release frees the in-flight slot; call it after the attempt.
+	Release func()
+}
+
+// BreakerState is an endpoint's circuit state, for metrics and the UI.
+type BreakerState string
+
+// Circuit states.
+const (
+	BreakerClosed   BreakerState = "closed"
+	BreakerOpen     BreakerState = "open"
+	BreakerHalfOpen BreakerState = "half-open"
+)
+
+// Gate isolates endpoints from each other across every worker, with state
+// in Redis: a rate limit, a cap on requests in flight, and a circuit
+// breaker that stops sending to an endpoint that keeps failing (or asked
+// to slow down) and lets one probe through after a cool-down. Redis errors
+// open the gate (deliveries go on), since Redis is only an accelerator.
+type Gate struct {
+	rdb redis.UniversalClient
+	rl  *redis_rate.Limiter
+	opt GateOptions
+}
+
+// NewGate returns a gate over rdb.
+func NewGate(rdb redis.UniversalClient, opt GateOptions) *Gate {
+	if opt.BreakerThreshold <= 0 {
+		opt.BreakerThreshold = 5
+	}
+	if opt.BreakerCooldown <= 0 {
+		opt.BreakerCooldown = 30 * time.Second
+	}
+	if opt.BreakerMaxCooldown < opt.BreakerCooldown {
+		opt.BreakerMaxCooldown = max(10*time.Minute, opt.BreakerCooldown)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Gate{rdb: rdb, rl: redis_rate.NewLimiter(rdb), opt: opt}
+}
+
+func key(id, part string) string { return "hookrelay:ep:" + id + ":" + part }
+
+// Acquire decides whether an attempt to the endpoint may start now.
+func (g *Gate) Acquire(ctx context.Context, l Limits) (Verdict, error) {
+	v := Verdict{Release: func() {}}
+	now := g.opt.Now()
+	hold, err := g.rdb.Get(ctx, key(l.EndpointID, "hold")).Int64()
+	if err != nil && err != redis.Nil {
+		return v, fmt.Errorf("gate: %w", err)
+	}
+	if hold > now.UnixMilli() {
+		reason, _ := g.rdb.Get(ctx, key(l.EndpointID, "hold_reason")).Result()
+		v.Wait, v.Reason = time.Duration(hold-now.UnixMilli())*time.Millisecond, "circuit open: "+reason
+		return v, nil
+	}
+	if hold > 0 { // cool-down over: half-open, one probe at a time
+		ok, err := g.rdb.SetNX(ctx, key(l.EndpointID, "probe"), 1, max(l.Lease, time.Second)).Result()
+		if err != nil {
+			return v, fmt.Errorf("gate: %w", err)
+		}
+		if !ok {
+			v.Wait, v.Reason = time.Second, "circuit half-open: probe in flight"
+			return v, nil
+		}
+		v.Probe = true
+	}
+	if l.RatePerSecond > 0 {
+		res, err := g.rl.Allow(ctx, key(l.EndpointID, "rate"), redis_rate.PerSecond(l.RatePerSecond))
+		if err != nil {
+			return v, fmt.Errorf("gate: %w", err)
+		}
+		if res.Allowed == 0 {
+			v.Wait, v.Reason = max(res.RetryAfter, 10*time.Millisecond), "rate limit "+strconv.Itoa(l.RatePerSecond)+"/s"
+			g.endProbe(ctx, l.EndpointID, v.Probe)
+			return v, nil
+		}
+	}
+	if l.MaxInFlight > 0 {
+		release, ok, err := g.takeSlot(ctx, l, now)
+		if err != nil {
+			return v, err
+		}
+		if !ok {
+			v.Wait, v.Reason = 200*time.Millisecond, "max "+strconv.Itoa(l.MaxInFlight)+" in flight"
+			g.endProbe(ctx, l.EndpointID, v.Probe)
+			return v, nil
+		}
+		v.Release = release
+	}
+	return v, nil
+}
+
+func (g *Gate) endProbe(ctx context.Context, id string, probe bool) {
+	if probe {
+		g.rdb.Del(ctx, key(id, "probe"))
+	}
+}
+
+// takeSlot adds a member to the endpoint's in-flight set (scored by lease
+// expiry, so slots of crashed workers expire) unless the set is full.
+func (g *Gate) takeSlot(ctx context.Context, l Limits, now time.Time) (func(), bool, error) {
+	k := key(l.EndpointID, "inflight")
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	member := hex.EncodeToString(b)
+	lease := max(l.Lease, time.Second)
+	var card *redis.IntCmd
+	_, err := g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRemRangeByScore(ctx, k, "-inf", strconv.FormatInt(now.UnixMilli(), 10))
+		p.ZAdd(ctx, k, redis.Z{Score: float64(now.Add(lease).UnixMilli()), Member: member})
+		card = p.ZCard(ctx, k)
+		p.PExpire(ctx, k, lease)
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("gate: %w", err)
+	}
+	release := func() { g.rdb.ZRem(context.Background(), k, member) }
+	if card.Val() > int64(l.MaxInFlight) {
+		release()
+		return nil, false, nil
+	}
+	return release, true, nil
+}
+
+// Outcome is what an attempt told the gate.
+type Outcome struct {
+	Success    bool
+	Status     int
+	RetryAfter time.Duration
+}
+
+// slowDown reports statuses that ask the sender to back off.
+func slowDown(status int) bool {
+	return status == 429 || status == 502 || status == 503 || status == 504
+}
+
+// Report feeds an attempt's outcome to the breaker and returns the state
+// it leaves the endpoint in. Success closes the circuit; failures count,
+// and the threshold (or a failed probe) opens it for a doubling cool-down;
+// 429/502/503/504 and Retry-After hold the endpoint for that long.
+func (g *Gate) Report(ctx context.Context, endpointID string, o Outcome, probe bool) (BreakerState, error) {
+	if o.Success {
+		err := g.rdb.Del(ctx, key(endpointID, "fails"), key(endpointID, "level"), key(endpointID, "hold"),
+			key(endpointID, "hold_reason"), key(endpointID, "probe")).Err()
+		return BreakerClosed, err
+	}
+	fails, err := g.rdb.Incr(ctx, key(endpointID, "fails")).Result()
+	if err != nil {
+		return BreakerClosed, fmt.Errorf("gate: %w", err)
+	}
+	now := g.opt.Now()
+	var hold time.Duration
+	reason := ""
+	if probe || fails >= int64(g.opt.BreakerThreshold) {
+		level, _ := g.rdb.Incr(ctx, key(endpointID, "level")).Result()
+		cool := time.Duration(float64(g.opt.BreakerCooldown) * math.Pow(2, float64(max(level-1, 0))))
+		hold, reason = min(cool, g.opt.BreakerMaxCooldown), strconv.FormatInt(fails, 10)+" consecutive failures"
+	}
+	if slowDown(o.Status) || o.RetryAfter > 0 {
+		if ra := min(max(o.RetryAfter, time.Second), MaxRetryAfter); ra > hold {
+			hold, reason = ra, "endpoint answered "+strconv.Itoa(o.Status)
+		}
+	}
+	if hold == 0 {
+		g.endProbe(ctx, endpointID, probe)
+		return BreakerClosed, nil
+	}
+	until := now.Add(hold).UnixMilli()
+	ttl := hold + 24*time.Hour // the level outlives the hold, so repeat offenders back off longer
+	_, err = g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, key(endpointID, "hold"), until, ttl)
+		p.Set(ctx, key(endpointID, "hold_reason"), reason, ttl)
+		p.Expire(ctx, key(endpointID, "fails"), ttl)
+		p.Expire(ctx, key(endpointID, "level"), ttl)
+		p.Del(ctx, key(endpointID, "probe"))
+		return nil
+	})
+	if err != nil {
+		return BreakerOpen, fmt.Errorf("gate: %w", err)
+	}
+	return BreakerOpen, nil
+}
+
+// State reads an endpoint's circuit state.
+func (g *Gate) State(ctx context.Context, endpointID string) (BreakerState, time.Time, error) {
+	hold, err := g.rdb.Get(ctx, key(endpointID, "hold")).Int64()
+	if err == redis.Nil {
+		return BreakerClosed, time.Time{}, nil
+	}
+	if err != nil {
+		return BreakerClosed, time.Time{}, fmt.Errorf("gate: %w", err)
+	}
+	until := time.UnixMilli(hold)
+	if g.opt.Now().Before(until) {
+		return BreakerOpen, until, nil
+	}
+	return BreakerHalfOpen, until, nil
+}
