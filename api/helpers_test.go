@@ -71,7 +71,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	t.Cleanup(func() { _ = aq.Close(); _ = insp.Close() })
 	client := delivery.NewClient(delivery.ClientOptions{Guard: o.guard, UserAgent: "hookrelay/test"})
 	r := relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: aq, Inspector: insp, Client: client, Guard: o.guard},
-		relay.Options{StripeTolerance: 5 * time.Minute, Version: "test"})
+		relay.Options{StripeTolerance: 5 * time.Minute, Version: "test", BcryptCost: 4})
 	disp := r.NewDispatcher(1, 100)
 	t.Cleanup(disp.Shutdown) // registered after the Redis clients: runs before they close
 	app := api.New(api.Deps{Relay: r, Dispatcher: disp, MaxBodyBytes: 1 << 20, PublicURL: "http://relay.test", Ready: o.ready})

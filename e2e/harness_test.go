@@ -86,7 +86,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.aq = asynq.NewClient(e.redis)
 	insp := asynq.NewInspector(e.redis)
 	t.Cleanup(func() { _ = e.aq.Close(); _ = insp.Close() })
-	opts := relay.Options{MaxBodyBytes: o.maxBody, RetrySchedule: o.schedule, DeliveryTimeout: 2 * time.Second,
+	opts := relay.Options{MaxBodyBytes: o.maxBody, RetrySchedule: o.schedule, DeliveryTimeout: 2 * time.Second, BcryptCost: 4,
 		SweepGrace: o.sweepGrace, Version: "test"}
 	if o.tune != nil {
 		o.tune(&opts)

@@ -113,6 +113,11 @@ func (w *Worker) sweepLoop(ctx context.Context) {
 			if _, err := w.relay.Sweep(ctx); err != nil && ctx.Err() == nil {
 				w.log.Error("sweep_failed", "error", err.Error())
 			}
+			// Bulk jobs whose next step Redis lost carry on; a queued step
+			// absorbs the duplicate by task id.
+			if _, err := w.relay.ResumeBulk(ctx); err != nil && ctx.Err() == nil {
+				w.log.Warn("bulk_resume_failed", "error", err.Error())
+			}
 		}
 	}
 }

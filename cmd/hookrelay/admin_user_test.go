@@ -30,7 +30,7 @@ func TestBootstrapOwnerAndCreateUser(t *testing.T) {
 	}
 	box, err := secret.ParseKeys(secret.NewKey("k1"))
 	testenv.Must(t, err)
-	r := relay.New(relay.Deps{Store: store.New(db), Box: box}, relay.Options{})
+	r := relay.New(relay.Deps{Store: store.New(db), Box: box}, relay.Options{BcryptCost: 4})
 	l, err := r.Login(ctx, "admin@hookrelay.local", m[1], "127.0.0.1", "")
 	testenv.Must(t, err)
 	cur, err := r.SessionFromToken(ctx, l.Token)

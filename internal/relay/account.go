@@ -31,8 +31,8 @@ const SessionTTL = 7 * 24 * time.Hour
 // InviteTTL is how long an invite link works.
 const InviteTTL = 7 * 24 * time.Hour
 
-// bcryptCost balances login latency (~100 ms here) against brute force.
-const bcryptCost = 11
+// DefaultBcryptCost balances login latency (~100 ms here) against brute force.
+const DefaultBcryptCost = 11
 
 // Limiter throttles by key (login attempts per email and per address).
 type Limiter interface {
@@ -101,7 +101,7 @@ func (r *Relay) CreateUser(ctx context.Context, a Actor, email, name, password, 
 	if teamID != "" && !ValidRole(role) {
 		return nil, invalid("role", "must be owner, admin, member or viewer")
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), r.opt.BcryptCost)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (r *Relay) Login(ctx context.Context, email, password, ip, userAgent string
 	return &Login{Token: tok, Session: se, User: u}, nil
 }
 
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bcryptCost)
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), DefaultBcryptCost)
 
 func truncate(s string, n int) string {
 	if len(s) > n {
@@ -266,7 +266,7 @@ func (r *Relay) ChangePassword(ctx context.Context, c *Current, ip, oldPW, newPW
 	if err := checkPassword(newPW); err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(newPW), bcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(newPW), r.opt.BcryptCost)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func newRelay(t *testing.T, lim relay.Limiter) (*relay.Relay, *store.Store, stri
 	box, err := secret.ParseKeys(secret.NewKey("k1"))
 	testenv.Must(t, err)
 	st := store.New(db)
-	r := relay.New(relay.Deps{Store: st, Box: box, LoginLimiter: lim}, relay.Options{})
+	r := relay.New(relay.Deps{Store: st, Box: box, LoginLimiter: lim}, relay.Options{BcryptCost: 4})
 	team := &store.Team{ID: store.NewID("team"), Name: "A"}
 	testenv.Must(t, st.CreateTeam(context.Background(), team))
 	return r, st, team.ID

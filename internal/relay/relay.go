@@ -54,6 +54,9 @@ type Options struct {
 	// next success to be announced as endpoint.recovered, so flaps stay
 	// quiet (default 5 min).
 	RecoveredAfter time.Duration
+	// BcryptCost is the password hashing cost (default DefaultBcryptCost;
+	// tests lower it, since every hash then takes a millisecond).
+	BcryptCost int
 }
 
 // Relay runs the use cases.
@@ -118,6 +121,9 @@ func New(d Deps, o Options) *Relay {
 	}
 	if o.SecretGrace == 0 {
 		o.SecretGrace = 24 * time.Hour
+	}
+	if o.BcryptCost == 0 {
+		o.BcryptCost = DefaultBcryptCost
 	}
 	if o.RecoveredAfter == 0 {
 		o.RecoveredAfter = 5 * time.Minute
