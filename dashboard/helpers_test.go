@@ -67,7 +67,7 @@ func newHarness(t *testing.T) *harness {
 	insp := asynq.NewInspector(h.redis)
 	t.Cleanup(func() { _ = aq.Close(); _ = insp.Close() })
 	h.opts = relay.Options{BcryptCost: 4, RetrySchedule: delivery.Schedule{100 * time.Millisecond}, DeliveryTimeout: 2 * time.Second,
-		SweepGrace: 200 * time.Millisecond, Version: "test", BcryptCost: 4}
+		SweepGrace: 200 * time.Millisecond, Version: "test"}
 	h.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: aq, Inspector: insp,
 		Guard: delivery.NewGuard(loopback), LoginLimiter: h.limiter}, h.opts)
 	disp := h.relay.NewDispatcher(1, 100)
