@@ -157,7 +157,7 @@ func runTrigger(ctx context.Context, cfg *config.Config, args []string, stdout i
 	if err != nil || len(secrets) == 0 {
 		return fmt.Errorf("trigger: source %s has no usable secret: %v", src.ID, err)
 	}
-	body := StripeTestEvent(evType, time.Now())
+	body := relay.StripeTestBody(store.NewID("evt_trigger"), evType, time.Now())
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secrets[0], Timestamp: time.Now()})
 	url := cfg.PublicURL + "/in/" + src.IngestToken
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))

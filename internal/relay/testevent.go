@@ -51,7 +51,7 @@ func (r *Relay) SendTestEvent(ctx context.Context, a Actor, endpointID, eventTyp
 			ProviderEventID: &pid, EventType: eventType, ContentType: "application/json; charset=utf-8",
 			Headers: map[string][]string{"Content-Type": {"application/json; charset=utf-8"},
 				"User-Agent": {"hookrelay-test-event"}, "X-Hookrelay-Test": {"true"}},
-			Body: stripeTestBody(pid, eventType, now), Verified: true}
+			Body: StripeTestBody(pid, eventType, now), Verified: true}
 		if _, err := tx.InsertEvent(ctx, ev); err != nil {
 			return err
 		}
@@ -76,9 +76,9 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// stripeTestBody is a payment-intent event as Stripe's API 2023-10-16
+// StripeTestBody is a payment-intent event as Stripe's API 2023-10-16
 // sends it (the same shape as `hookrelay trigger`).
-func stripeTestBody(id, eventType string, now time.Time) []byte {
+func StripeTestBody(id, eventType string, now time.Time) []byte {
 	return fmt.Appendf(nil, `{
   "id": %q,
   "object": "event",
