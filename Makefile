@@ -13,6 +13,7 @@ run:
 # -count=1: tests hit real Postgres and Redis, so a cached pass proves nothing.
 test:
 	deploy/local-services.sh
+	deploy/test-deps.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
 
