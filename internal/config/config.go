@@ -86,6 +86,13 @@ type Config struct {
 	// BreakerCooldown is HOOKRELAY_BREAKER_COOLDOWN: the first open period
 	// (it doubles per failed probe, up to 10 min).
 	BreakerCooldown time.Duration
+	// MetricsListen is HOOKRELAY_METRICS_LISTEN: an extra address serving
+	// /metrics (the worker has no other HTTP server); empty means none.
+	// serve and all always serve /metrics on Listen.
+	MetricsListen string
+	// MetricsToken is HOOKRELAY_METRICS_TOKEN: when set, /metrics requires
+	// "Authorization: Bearer <token>".
+	MetricsToken string
 	// LogLevel is HOOKRELAY_LOG_LEVEL (debug, info, warn, error).
 	LogLevel string
 	// LogFormat is HOOKRELAY_LOG_FORMAT (json or text).
@@ -108,6 +115,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		NotifyURL:      strings.TrimSpace(getenv("HOOKRELAY_NOTIFY_URL")),
 		NotifySecret:   strings.TrimSpace(getenv("HOOKRELAY_NOTIFY_SECRET")),
 		LogFormat:      get("HOOKRELAY_LOG_FORMAT", "json"),
+		MetricsListen:  strings.TrimSpace(getenv("HOOKRELAY_METRICS_LISTEN")),
+		MetricsToken:   strings.TrimSpace(getenv("HOOKRELAY_METRICS_TOKEN")),
 	}
 	c.PublicURL = strings.TrimRight(get("HOOKRELAY_PUBLIC_URL", "http://"+c.Listen), "/")
 	intVar := func(k string, def int, dst *int) {
@@ -218,6 +227,8 @@ func (c *Config) Redacted() [][2]string {
 		{"HOOKRELAY_AUTO_DISABLE_AFTER", c.AutoDisableAfter.String()},
 		{"HOOKRELAY_BREAKER_THRESHOLD", strconv.Itoa(c.BreakerThreshold)},
 		{"HOOKRELAY_BREAKER_COOLDOWN", c.BreakerCooldown.String()},
+		{"HOOKRELAY_METRICS_LISTEN", c.MetricsListen},
+		{"HOOKRELAY_METRICS_TOKEN", mask(c.MetricsToken)},
 		{"HOOKRELAY_LOG_LEVEL", c.LogLevel},
 		{"HOOKRELAY_LOG_FORMAT", c.LogFormat},
 	}
