@@ -52,6 +52,11 @@ func newTab(t *testing.T, base string, limit time.Duration) *tab {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Only this run's pictures: a failure shot of an earlier run misleads.
+	old, _ := filepath.Glob(filepath.Join(shots, "browser-*.png"))
+	for _, f := range old {
+		_ = os.Remove(f)
+	}
 	return &tab{t: t, ctx: bctx, base: base, shots: shots}
 }
 
