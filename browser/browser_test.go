@@ -110,7 +110,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	b.open("/events/" + ev2)
 	b.shot("phone-event")
-	t.Logf("browser run took %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("build, bootstrap and browser run took %s", time.Since(start).Round(time.Millisecond))
 }
 
 // postStripe sends a Stripe-signed event to the ingest URL as Stripe would
