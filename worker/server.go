@@ -29,12 +29,15 @@ type Options struct {
 	SweepInterval time.Duration
 	// ShutdownTimeout bounds the wait for in-flight deliveries.
 	ShutdownTimeout time.Duration
+	// Retention schedules the retention maintenance (see retention.go).
+	Retention RetentionOptions
 }
 
 // Worker is the asynq server plus the sweeper.
 type Worker struct {
 	relay  *relay.Relay
 	srv    *asynq.Server
+	sched  *asynq.Scheduler // retention maintenance; nil when not scheduled here
 	log    *slog.Logger
 	opt    Options
 	cancel context.CancelFunc
@@ -55,7 +58,7 @@ func New(r *relay.Relay, redis asynq.RedisConnOpt, log *slog.Logger, opt Options
 			log.Error("task_failed", "type", t.Type(), "error", err.Error())
 		}),
 	})
-	return &Worker{relay: r, srv: srv, log: log, opt: opt}
+	return &Worker{relay: r, srv: srv, log: log, opt: opt, sched: newRetentionScheduler(redis, log, opt.Retention)}
 }
 
 // Start begins processing tasks and sweeping.
@@ -63,12 +66,16 @@ func (w *Worker) Start() error {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(task.TypeDeliver, w.handleDeliver)
 	mux.HandleFunc(task.TypeBulkRedeliver, w.handleBulkRedeliver)
+	mux.HandleFunc(task.TypeRetention, w.handleRetention)
 	if err := w.srv.Start(mux); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	w.resumeBulk(ctx)
+	if err := w.startRetention(ctx); err != nil {
+		return err
+	}
 	if w.opt.SweepInterval > 0 {
 		w.wg.Add(1)
 		go func() {
@@ -80,14 +87,16 @@ func (w *Worker) Start() error {
 	return nil
 }
 
-// Shutdown stops the sweeper, then stops fetching tasks and waits (up to
-// ShutdownTimeout) for in-flight deliveries; a delivery cut off is
-// re-queued by asynq and, failing that, by the sweeper.
+// Shutdown stops the sweeper and the retention scheduler, then stops
+// fetching tasks and waits (up to ShutdownTimeout) for in-flight
+// deliveries; a delivery cut off is re-queued by asynq and, failing that,
+// by the sweeper.
 func (w *Worker) Shutdown() {
 	if w.cancel != nil {
 		w.cancel()
 	}
 	w.wg.Wait()
+	w.stopRetention()
 	w.srv.Shutdown()
 	w.log.Info("worker_stopped")
 }

@@ -201,7 +201,8 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 	if mode == "worker" || mode == "all" {
 		w = worker.New(d.relay, d.redis, d.log, worker.Options{Concurrency: cfg.WorkerConcurrency,
 			PollInterval: cfg.PollInterval, DelayedCheckInterval: time.Second, SweepInterval: cfg.SweepInterval,
-			ShutdownTimeout: cfg.ShutdownTimeout})
+			ShutdownTimeout: cfg.ShutdownTimeout, Retention: worker.RetentionOptions{Interval: cfg.MaintenanceInterval,
+				Policy: relay.RetentionPolicy{Retention: cfg.Retention, PayloadRetention: cfg.PayloadRetention}}})
 		if err := w.Start(); err != nil {
 			return err
 		}

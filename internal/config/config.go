@@ -86,6 +86,16 @@ type Config struct {
 	// BreakerCooldown is HOOKRELAY_BREAKER_COOLDOWN: the first open period
 	// (it doubles per failed probe, up to 10 min).
 	BreakerCooldown time.Duration
+	// Retention is HOOKRELAY_RETENTION: how long events, deliveries and
+	// attempts are kept (whole UTC days are dropped; at least 24h).
+	Retention time.Duration
+	// PayloadRetention is HOOKRELAY_PAYLOAD_RETENTION: how long event
+	// bodies are kept (default and at most Retention); keep it longer than
+	// the retry schedule, or retries fail with "payload expired".
+	PayloadRetention time.Duration
+	// MaintenanceInterval is HOOKRELAY_MAINTENANCE_INTERVAL: how often the
+	// worker runs the retention maintenance (also once at start).
+	MaintenanceInterval time.Duration
 	// MetricsListen is HOOKRELAY_METRICS_LISTEN: an extra address serving
 	// /metrics (the worker has no other HTTP server); empty means none.
 	// serve and all always serve /metrics on Listen.
@@ -146,6 +156,15 @@ func Load(getenv func(string) string) (*Config, error) {
 	durVar("HOOKRELAY_AUTO_DISABLE_AFTER", 5*24*time.Hour, &c.AutoDisableAfter)
 	durVar("HOOKRELAY_BREAKER_COOLDOWN", 30*time.Second, &c.BreakerCooldown)
 	intVar("HOOKRELAY_BREAKER_THRESHOLD", 5, &c.BreakerThreshold)
+	durVar("HOOKRELAY_RETENTION", 30*24*time.Hour, &c.Retention)
+	durVar("HOOKRELAY_PAYLOAD_RETENTION", c.Retention, &c.PayloadRetention)
+	durVar("HOOKRELAY_MAINTENANCE_INTERVAL", time.Hour, &c.MaintenanceInterval)
+	if c.Retention > 0 && c.Retention < 24*time.Hour {
+		errs = append(errs, errors.New("HOOKRELAY_RETENTION: at least 24h (data is expired by the day)"))
+	}
+	if c.PayloadRetention > c.Retention {
+		errs = append(errs, errors.New("HOOKRELAY_PAYLOAD_RETENTION: at most HOOKRELAY_RETENTION"))
+	}
 	if c.NotifyURL != "" && !strings.HasPrefix(c.NotifySecret, "whsec_") {
 		errs = append(errs, errors.New("HOOKRELAY_NOTIFY_SECRET: required with HOOKRELAY_NOTIFY_URL, a whsec_ secret (hookrelay signs notifications with it)"))
 	}
@@ -227,6 +246,9 @@ func (c *Config) Redacted() [][2]string {
 		{"HOOKRELAY_AUTO_DISABLE_AFTER", c.AutoDisableAfter.String()},
 		{"HOOKRELAY_BREAKER_THRESHOLD", strconv.Itoa(c.BreakerThreshold)},
 		{"HOOKRELAY_BREAKER_COOLDOWN", c.BreakerCooldown.String()},
+		{"HOOKRELAY_RETENTION", c.Retention.String()},
+		{"HOOKRELAY_PAYLOAD_RETENTION", c.PayloadRetention.String()},
+		{"HOOKRELAY_MAINTENANCE_INTERVAL", c.MaintenanceInterval.String()},
 		{"HOOKRELAY_METRICS_LISTEN", c.MetricsListen},
 		{"HOOKRELAY_METRICS_TOKEN", mask(c.MetricsToken)},
 		{"HOOKRELAY_LOG_LEVEL", c.LogLevel},

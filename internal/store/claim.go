@@ -32,29 +32,49 @@ type Claimed struct {
 	RateLimit       int               `bun:"rate_limit"`
 	MaxInFlight     int               `bun:"max_in_flight"`
 	FailingSince    *time.Time        `bun:"failing_since"`
+
+	// Expired is set, inside ClaimAttempt only, when the event or its
+	// payload is gone; a returned Claimed never has it.
+	Expired string `bun:"expired"`
 }
 
 // ClaimAttempt starts attempt n of a pending delivery: it bumps attempts
 // from n-1 to n and pushes next_attempt_at to leaseUntil, so the sweeper
 // retries it if this worker dies. ErrNotFound means the task is stale
-// (delivery settled, or attempt n already claimed by another task).
+// (delivery settled, or attempt n already claimed by another task), or
+// that the event or its payload has expired under the retention policy:
+// then the delivery is settled as failed with that reason, since sending
+// an empty body would break the exact-bytes promise.
+//
+// The event is joined on its partition key too: ingest (and every other
+// path creating deliveries: SendTestEvent, notifications through Ingest)
+// sets deliveries.created_at to the event's received_at, so run-time
+// partition pruning reads one day's partition instead of probing all.
 func (s *Store) ClaimAttempt(ctx context.Context, deliveryID string, n int, now, leaseUntil time.Time) (*Claimed, error) {
 	c := new(Claimed)
 	err := s.db.NewRaw(`WITH c AS (
 		UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
 		WHERE id = ? AND status = 'pending' AND attempts = ?
 			AND EXISTS (SELECT 1 FROM endpoints ep WHERE ep.id = deliveries.endpoint_id)
-		RETURNING id, team_id, attempts, event_id, endpoint_id)
+		RETURNING id, team_id, attempts, event_id, endpoint_id, created_at)
 	SELECT c.id AS delivery_id, c.team_id, c.attempts AS attempt, c.event_id, e.source_id, e.event_type,
 		e.content_type, e.body, e.received_at, c.endpoint_id, ep.url, ep.enabled, ep.signing_scheme,
-		ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule, ep.rate_limit, ep.max_in_flight, ep.failing_since
-	FROM c JOIN events e ON e.id = c.event_id JOIN endpoints ep ON ep.id = c.endpoint_id`,
+		ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule, ep.rate_limit, ep.max_in_flight, ep.failing_since,
+		CASE WHEN e.id IS NULL THEN 'event expired' WHEN e.body_dropped THEN 'payload expired' ELSE '' END AS expired
+	FROM c LEFT JOIN events e ON e.id = c.event_id AND e.received_at = c.created_at
+		JOIN endpoints ep ON ep.id = c.endpoint_id`,
 		leaseUntil, now, deliveryID, n-1).Scan(ctx, c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: claim %s attempt %d: %w", deliveryID, n, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: claim %s attempt %d: %w", deliveryID, n, err)
+	}
+	if c.Expired != "" {
+		if err := s.SettleWithoutAttempt(ctx, deliveryID, n, StatusFailed, c.Expired, now); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("store: claim %s attempt %d: %s: %w", deliveryID, n, c.Expired, ErrNotFound)
 	}
 	return c, nil
 }
@@ -73,12 +93,18 @@ type Outcome struct {
 // statement. The delivery is only updated if no later attempt was claimed
 // meanwhile (a manual redelivery racing a retry); the attempt row is kept
 // either way, so the log shows every request made.
+//
+// delivery_attempts is partitioned by started_at, so its key is
+// (delivery_id, n, started_at) (migration 0005). (delivery_id, n) stays
+// unique by construction: ClaimAttempt hands attempt n to one task only,
+// and only that task, once, gets here with n. The conflict clause absorbs
+// an exact replay of the same insert.
 func (s *Store) FinishAttempt(ctx context.Context, a *Attempt, o Outcome, now time.Time) error {
 	_, err := s.db.NewRaw(`WITH a AS (
 		INSERT INTO delivery_attempts (delivery_id, n, started_at, duration_ms, url, request_headers,
 			response_status, response_headers, response_body, error, manual)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (delivery_id, n) DO NOTHING),
+		ON CONFLICT (delivery_id, n, started_at) DO NOTHING),
 	f AS (
 		UPDATE endpoints SET failing_since = CASE WHEN ? THEN NULL ELSE ?::timestamptz END
 		WHERE id = ? AND (failing_since IS NULL) = ?)

@@ -26,31 +26,20 @@ type Event struct {
 	Headers         map[string][]string `bun:"headers,type:jsonb"`
 	Body            []byte              `bun:"body"`
 	Verified        bool                `bun:"verified"`
+	// BodyDropped means HOOKRELAY_PAYLOAD_RETENTION removed the payload:
+	// Body is empty, the event is otherwise kept ("payload expired").
+	BodyDropped bool `bun:"body_dropped"`
 }
 
 // InsertEvent inserts e unless the source already has an event with the
 // same provider event id; then e.ID is set to the original's id and
 // inserted is false.
 func (s *Store) InsertEvent(ctx context.Context, e *Event) (inserted bool, err error) {
-	if e.Headers == nil {
-		e.Headers = map[string][]string{}
-	}
-	var id string
-	err = s.db.NewInsert().Model(e).On("CONFLICT (source_id, provider_event_id) DO NOTHING").
-		Returning("id").Scan(ctx, &id)
-	switch {
-	case err == nil:
-		return true, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return false, fmt.Errorf("store: insert event: %w", err)
-	}
-	err = s.db.NewSelect().Model((*Event)(nil)).Column("id").
-		Where("source_id = ? AND provider_event_id = ?", e.SourceID, e.ProviderEventID).Scan(ctx, &id)
+	ins, err := s.InsertEvents(ctx, []*Event{e})
 	if err != nil {
-		return false, fmt.Errorf("store: find duplicate event: %w", err)
+		return false, err
 	}
-	e.ID = id
-	return false, nil
+	return ins[0], nil
 }
 
 // GetEvent loads a team's event.
@@ -112,20 +101,43 @@ func idAt(prefix string, t time.Time) string {
 
 // InsertEvents inserts a batch in one statement; events whose (source,
 // provider event id) already exists are skipped and get the original's id
-// in ID. inserted[i] reports whether es[i] is new.
+// in ID, and so do repeats within the batch (the first one wins).
+// inserted[i] reports whether es[i] is new.
+//
+// The key lives in event_keys, not in a unique index on events (see
+// migration 0005): the statement inserts the keys ON CONFLICT DO NOTHING
+// and then only the events whose key it inserted, or that have none.
 func (s *Store) InsertEvents(ctx context.Context, es []*Event) (inserted []bool, err error) {
-	if len(es) == 1 {
-		ok, err := s.InsertEvent(ctx, es[0])
-		return []bool{ok}, err
+	if len(es) == 0 {
+		return nil, nil
 	}
-	for _, e := range es {
+	var values strings.Builder
+	args := make([]any, 0, 11*len(es))
+	for i, e := range es {
 		if e.Headers == nil {
 			e.Headers = map[string][]string{}
 		}
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		values.WriteString("(?::int, ?::text, ?::text, ?::text, ?::timestamptz, ?::text, ?::text, ?::text, ?::jsonb, ?::bytea, ?::boolean)")
+		args = append(args, i, e.ID, e.TeamID, e.SourceID, e.ReceivedAt, e.ProviderEventID, e.EventType,
+			e.ContentType, jsonb(e.Headers), e.Body, e.Verified)
 	}
 	var ids []string
-	err = s.db.NewInsert().Model(&es).On("CONFLICT (source_id, provider_event_id) DO NOTHING").
-		Returning("id").Scan(ctx, &ids)
+	err = s.db.NewRaw(`WITH input (i, id, team_id, source_id, received_at, provider_event_id, event_type,
+			content_type, headers, body, verified) AS (VALUES `+values.String()+`),
+		k AS (
+			INSERT INTO event_keys (source_id, provider_event_id, event_id, received_at)
+			SELECT DISTINCT ON (source_id, provider_event_id) source_id, provider_event_id, id, received_at
+			FROM input WHERE provider_event_id IS NOT NULL ORDER BY source_id, provider_event_id, i
+			ON CONFLICT DO NOTHING
+			RETURNING event_id)
+		INSERT INTO events (id, team_id, source_id, received_at, provider_event_id, event_type, content_type,
+			headers, body, verified)
+		SELECT id, team_id, source_id, received_at, provider_event_id, event_type, content_type, headers, body, verified
+		FROM input WHERE provider_event_id IS NULL OR id IN (SELECT event_id FROM k)
+		RETURNING id`, args...).Scan(ctx, &ids)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: insert events: %w", err)
 	}
@@ -134,18 +146,51 @@ func (s *Store) InsertEvents(ctx context.Context, es []*Event) (inserted []bool,
 		got[id] = true
 	}
 	inserted = make([]bool, len(es))
+	var dups []*Event
 	for i, e := range es {
-		if inserted[i] = got[e.ID]; inserted[i] {
-			continue
+		if inserted[i] = got[e.ID]; !inserted[i] {
+			dups = append(dups, e)
 		}
-		// A duplicate: of an older event, or of one earlier in this batch.
-		var id string
-		err := s.db.NewSelect().Model((*Event)(nil)).Column("id").
-			Where("source_id = ? AND provider_event_id = ?", e.SourceID, e.ProviderEventID).Scan(ctx, &id)
-		if err != nil {
-			return nil, fmt.Errorf("store: find duplicate event: %w", err)
+	}
+	if len(dups) > 0 {
+		if err := s.resolveDuplicates(ctx, dups); err != nil {
+			return nil, err
+		}
+	}
+	return inserted, nil
+}
+
+// resolveDuplicates sets each event's ID to the original's, in one query.
+// It runs as a statement of its own so that it sees a key committed by a
+// concurrent transaction that the insert waited for.
+func (s *Store) resolveDuplicates(ctx context.Context, dups []*Event) error {
+	keys := make([]any, 0, len(dups))
+	for _, e := range dups {
+		keys = append(keys, bun.Tuple([]any{e.SourceID, e.ProviderEventID}))
+	}
+	var rows []struct {
+		SourceID        string `bun:"source_id"`
+		ProviderEventID string `bun:"provider_event_id"`
+		EventID         string `bun:"event_id"`
+	}
+	err := s.db.NewRaw(`SELECT source_id, provider_event_id, event_id FROM event_keys
+		WHERE (source_id, provider_event_id) IN (?)`, bun.In(keys)).Scan(ctx, &rows)
+	if err != nil {
+		return fmt.Errorf("store: find duplicate events: %w", err)
+	}
+	orig := make(map[[2]string]string, len(rows))
+	for _, r := range rows {
+		orig[[2]string{r.SourceID, r.ProviderEventID}] = r.EventID
+	}
+	for _, e := range dups {
+		if e.ProviderEventID == nil {
+			return fmt.Errorf("store: insert event %s: not inserted and no provider id", e.ID)
+		}
+		id, ok := orig[[2]string{e.SourceID, *e.ProviderEventID}]
+		if !ok {
+			return fmt.Errorf("store: find duplicate event %s/%s: %w", e.SourceID, *e.ProviderEventID, ErrNotFound)
 		}
 		e.ID = id
 	}
-	return inserted, nil
+	return nil
 }

@@ -18,6 +18,8 @@ const (
 	TypeDeliver = "delivery:send"
 	// TypeBulkRedeliver runs one batch of a bulk redelivery job.
 	TypeBulkRedeliver = "bulk:redeliver"
+	// TypeRetention runs the retention maintenance (partitions, expiry).
+	TypeRetention = "maintenance:retention"
 )
 
 // QueueDeliveries is the queue delivery tasks run on.
@@ -109,4 +111,20 @@ func ParseBulkRedeliver(t *asynq.Task) (BulkRedeliver, error) {
 		return p, fmt.Errorf("task: bad %s payload %q: %w", TypeBulkRedeliver, t.Payload(), asynq.SkipRetry)
 	}
 	return p, nil
+}
+
+// retentionUnique is how long an enqueued maintenance run blocks another:
+// every worker replica's scheduler enqueues one per tick and at start, and
+// they collapse into one. The lock goes when the run finishes.
+const retentionUnique = 50 * time.Minute
+
+// NewRetention builds a TypeRetention task. It has no payload: the policy
+// is the worker's configuration.
+func NewRetention() *asynq.Task {
+	return asynq.NewTask(TypeRetention, nil,
+		asynq.Queue(QueueDeliveries),
+		asynq.Unique(retentionUnique),
+		asynq.MaxRetry(3),
+		asynq.Timeout(30*time.Minute),
+	)
 }
