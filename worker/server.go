@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -54,6 +55,7 @@ func New(r *relay.Relay, redis asynq.RedisConnOpt, log *slog.Logger, opt Options
 		ShutdownTimeout:          opt.ShutdownTimeout,
 		Logger:                   slogAdapter{log.With("component", "asynq")},
 		LogLevel:                 asynq.WarnLevel,
+		RetryDelayFunc:           infraRetryDelay,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			log.Error("task_failed", "type", t.Type(), "error", err.Error())
 		}),
@@ -99,6 +101,15 @@ func (w *Worker) Shutdown() {
 	w.stopRetention()
 	w.srv.Shutdown()
 	w.log.Info("worker_stopped")
+}
+
+// infraRetryDelay spaces asynq's own retries, which happen only when a
+// handler could not reach Postgres: 1 s doubling to 15 s, plus up to 50 %
+// jitter. asynq's default (15 s to minutes) turned a 3-second database
+// outage into a minute of delay.
+func infraRetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := time.Second << min(n, 4)
+	return min(d, 15*time.Second) + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
 // handleDeliver adapts a delivery:send task to relay.Deliver.

@@ -15,7 +15,7 @@ import (
 
 // leaseMargin is added to an attempt's timeout for the claim's lease: the
 // sweeper retries an attempt whose worker died only after it.
-const leaseMargin = time.Minute
+const leaseMargin = 15 * time.Second
 
 // Deliver makes one attempt of one delivery: claim it, sign and POST the
 // stored bytes, record the attempt, and schedule the next one or settle.
@@ -26,9 +26,9 @@ func (r *Relay) Deliver(ctx context.Context, p task.Deliver) error {
 		return errors.New("relay: no delivery client configured")
 	}
 	now := r.Now()
-	// The lease uses the longest timeout an endpoint may have: the claim
-	// does not know this endpoint's until it returns.
-	c, err := r.st.ClaimAttempt(ctx, p.DeliveryID, p.Attempt, now, now.Add(maxEndpointTimeout+leaseMargin))
+	// The lease is the endpoint's own timeout plus a margin, computed by
+	// the claim itself, so a worker's death delays a delivery by seconds.
+	c, err := r.st.ClaimAttempt(ctx, p.DeliveryID, p.Attempt, now, r.opt.DeliveryTimeout, leaseMargin)
 	if errors.Is(err, store.ErrNotFound) {
 		r.log.Debug("stale_task_dropped", "delivery_id", p.DeliveryID, "attempt", p.Attempt)
 		return nil

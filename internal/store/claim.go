@@ -38,10 +38,15 @@ type Claimed struct {
 	Expired string `bun:"expired"`
 }
 
-// ClaimAttempt starts attempt n of a pending delivery: it bumps attempts
-// from n-1 to n and pushes next_attempt_at to leaseUntil, so the sweeper
-// retries it if this worker dies. ErrNotFound means the task is stale
-// (delivery settled, or attempt n already claimed by another task), or
+// ClaimAttempt starts the next attempt of a pending delivery that is due
+// (next_attempt_at <= now) and has made at least n-1 attempts: it bumps
+// attempts and sets next_attempt_at to a lease of the endpoint's own
+// timeout (defaultTimeout when it sets none) plus margin. While the lease
+// runs no other task can claim it; once it has run out (the worker died),
+// any task for the delivery — asynq re-running the crashed task, the
+// sweeper's — claims it again. The returned Attempt is the real attempt
+// number. ErrNotFound means the task is stale (delivery settled, not due,
+// or an older attempt number than already made), or
 // that the event or its payload has expired under the retention policy:
 // then the delivery is settled as failed with that reason, since sending
 // an empty body would break the exact-bytes promise.
@@ -50,20 +55,22 @@ type Claimed struct {
 // path creating deliveries: SendTestEvent, notifications through Ingest)
 // sets deliveries.created_at to the event's received_at, so run-time
 // partition pruning reads one day's partition instead of probing all.
-func (s *Store) ClaimAttempt(ctx context.Context, deliveryID string, n int, now, leaseUntil time.Time) (*Claimed, error) {
+func (s *Store) ClaimAttempt(ctx context.Context, deliveryID string, n int, now time.Time, defaultTimeout, margin time.Duration) (*Claimed, error) {
 	c := new(Claimed)
 	err := s.db.NewRaw(`WITH c AS (
-		UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
-		WHERE id = ? AND status = 'pending' AND attempts = ?
-			AND EXISTS (SELECT 1 FROM endpoints ep WHERE ep.id = deliveries.endpoint_id)
-		RETURNING id, team_id, attempts, event_id, endpoint_id, created_at)
+		UPDATE deliveries d SET attempts = d.attempts + 1, updated_at = ?0,
+			next_attempt_at = ?0::timestamptz + (COALESCE(NULLIF(ep.timeout_ms, 0), ?1) + ?2) * interval '1 millisecond'
+		FROM endpoints ep
+		WHERE ep.id = d.endpoint_id AND d.id = ?3 AND d.status = 'pending' AND d.attempts >= ?4
+			AND d.next_attempt_at <= ?0
+		RETURNING d.id, d.team_id, d.attempts, d.event_id, d.endpoint_id, d.created_at)
 	SELECT c.id AS delivery_id, c.team_id, c.attempts AS attempt, c.event_id, e.source_id, e.event_type,
 		e.content_type, e.body, e.received_at, c.endpoint_id, ep.url, ep.enabled, ep.signing_scheme,
 		ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule, ep.rate_limit, ep.max_in_flight, ep.failing_since,
 		CASE WHEN e.id IS NULL THEN 'event expired' WHEN e.body_dropped THEN 'payload expired' ELSE '' END AS expired
 	FROM c LEFT JOIN events e ON e.id = c.event_id AND e.received_at = c.created_at
 		JOIN endpoints ep ON ep.id = c.endpoint_id`,
-		leaseUntil, now, deliveryID, n-1).Scan(ctx, c)
+		now, defaultTimeout.Milliseconds(), margin.Milliseconds(), deliveryID, n-1).Scan(ctx, c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: claim %s attempt %d: %w", deliveryID, n, ErrNotFound)
 	}
@@ -71,7 +78,7 @@ func (s *Store) ClaimAttempt(ctx context.Context, deliveryID string, n int, now,
 		return nil, fmt.Errorf("store: claim %s attempt %d: %w", deliveryID, n, err)
 	}
 	if c.Expired != "" {
-		if err := s.SettleWithoutAttempt(ctx, deliveryID, n, StatusFailed, c.Expired, now); err != nil {
+		if err := s.SettleWithoutAttempt(ctx, deliveryID, c.Attempt, StatusFailed, c.Expired, now); err != nil {
 			return nil, err
 		}
 		return nil, fmt.Errorf("store: claim %s attempt %d: %s: %w", deliveryID, n, c.Expired, ErrNotFound)

@@ -97,7 +97,7 @@ func TestInsertOutsidePartitionsLandsInDefault(t *testing.T) {
 		d := store.Delivery{ID: store.NewIDAt("dlv", at), TeamID: "team_1", EventID: e.ID, EndpointID: ep.ID,
 			Status: store.StatusPending, NextAttemptAt: &at, CreatedAt: at, UpdatedAt: at}
 		testenv.Must(t, st.InsertDeliveries(ctx, []store.Delivery{d}))
-		c, err := st.ClaimAttempt(ctx, d.ID, 1, at, at.Add(time.Minute))
+		c, err := st.ClaimAttempt(ctx, d.ID, 1, at, 15*time.Second, time.Minute)
 		if err != nil || string(c.Body) != `{"n":1}` {
 			t.Fatalf("claim: %+v %v", c, err)
 		}
@@ -143,11 +143,11 @@ func TestClaimOfExpiredEventSettles(t *testing.T) {
 			Status: store.StatusPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now})
 	}
 	testenv.Must(t, st.InsertDeliveries(ctx, ds))
-	if c, err := st.ClaimAttempt(ctx, ds[0].ID, 1, now, now.Add(time.Minute)); err != nil || c.Expired != "" {
+	if c, err := st.ClaimAttempt(ctx, ds[0].ID, 1, now, 15*time.Second, time.Minute); err != nil || c.Expired != "" {
 		t.Fatalf("claim of a kept event: %+v %v", c, err)
 	}
 	for i, reason := range map[int]string{1: "payload expired", 2: "event expired"} {
-		if _, err := st.ClaimAttempt(ctx, ds[i].ID, 1, now, now.Add(time.Minute)); !errors.Is(err, store.ErrNotFound) {
+		if _, err := st.ClaimAttempt(ctx, ds[i].ID, 1, now, 15*time.Second, time.Minute); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("claim of %s: %v", reason, err)
 		}
 		d, err := st.GetDelivery(ctx, "team_1", ds[i].ID)

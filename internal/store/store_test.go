@@ -52,17 +52,17 @@ func TestEventDedupAndClaim(t *testing.T) {
 		Status: store.StatusPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}
 	testenv.Must(t, st.InsertDeliveries(ctx, []store.Delivery{d}))
 
-	if _, err := st.ClaimAttempt(ctx, d.ID, 2, now, now.Add(time.Minute)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.ClaimAttempt(ctx, d.ID, 2, now, 15*time.Second, time.Minute); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("claim of attempt 2 before 1: %v", err)
 	}
-	c, err := st.ClaimAttempt(ctx, d.ID, 1, now, now.Add(time.Minute))
+	c, err := st.ClaimAttempt(ctx, d.ID, 1, now, 15*time.Second, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Attempt != 1 || string(c.Body) != `{"id":"evt_stripe_1"}` || c.URL != ep.URL || !c.EndpointEnabled {
 		t.Fatalf("claimed %+v", c)
 	}
-	if _, err := st.ClaimAttempt(ctx, d.ID, 1, now, now.Add(time.Minute)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.ClaimAttempt(ctx, d.ID, 1, now, 15*time.Second, time.Minute); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second claim of the same attempt: %v", err)
 	}
 	next := now.Add(5 * time.Second)
