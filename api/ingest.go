@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/provider"
 	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -19,14 +21,19 @@ func (s *server) ingest(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderAllow, fiber.MethodPost)
 		return errorf(fiber.StatusMethodNotAllowed, "method_not_allowed", "ingest accepts POST only")
 	}
+	// Every answer below is counted once, by source and outcome.
+	start, sourceID, outcome := time.Now(), metrics.UnknownSource, metrics.Unavailable
+	defer func() { s.Metrics.Ingested(sourceID, outcome, time.Since(start)) }()
 	ctx := c.UserContext()
 	isrc, err := s.Relay.SourceForIngest(ctx, c.Params("token"))
 	if errors.Is(err, store.ErrNotFound) {
+		outcome = metrics.NotFound
 		return errorf(fiber.StatusNotFound, "unknown_source", "no source has this ingest URL")
 	}
 	if err != nil {
 		return s.unavailable(c, err)
 	}
+	sourceID = isrc.Source.ID
 	// BodyRaw, not Body: Body decompresses, and signatures cover the bytes
 	// on the wire. Copied because Fiber reuses the buffer.
 	body := append([]byte(nil), c.BodyRaw()...)
@@ -40,16 +47,19 @@ func (s *server) ingest(c *fiber.Ctx) error {
 	var rej *provider.Rejection
 	switch {
 	case errors.As(err, &rej):
+		outcome = metrics.Rejected
 		if rerr := s.Relay.RecordRejection(ctx, src, rej.Reason, c.IP(), header); rerr != nil {
-			s.Logger.Warn("record_rejection_failed", "source_id", src.ID, "error", rerr.Error())
+			s.Logger.Warn("record_rejection_failed", "request_id", requestID(c), "source_id", src.ID, "error", rerr.Error())
 		}
 		return errorf(fiber.StatusUnauthorized, "signature_invalid", "%s", rej.Reason)
 	case errors.Is(err, provider.ErrMalformed):
+		outcome = metrics.Malformed
 		return errorf(fiber.StatusBadRequest, "malformed_payload", "%s", strings.TrimPrefix(err.Error(), "provider: "))
 	case err != nil:
 		return err
 	}
 	if res.Reply != nil {
+		outcome = metrics.Replied
 		if res.Reply.ContentType != "" {
 			c.Set(fiber.HeaderContentType, res.Reply.ContentType)
 		}
@@ -69,13 +79,17 @@ func (s *server) ingest(c *fiber.Ctx) error {
 	if err != nil {
 		return s.unavailable(c, err)
 	}
+	outcome = metrics.Accepted
+	if out.Duplicate {
+		outcome = metrics.Duplicate
+	}
 	s.Dispatcher.Submit([]relay.Ingested{out})
 	return c.JSON(fiber.Map{"id": out.EventID, "duplicate": out.Duplicate})
 }
 
 // unavailable answers 503 so the provider retries: nothing was committed.
 func (s *server) unavailable(c *fiber.Ctx, err error) error {
-	s.Logger.Error("ingest_unavailable", "error", err.Error())
+	s.Logger.Error("ingest_unavailable", "request_id", requestID(c), "error", err.Error())
 	c.Set(fiber.HeaderRetryAfter, "5")
 	return errorf(fiber.StatusServiceUnavailable, "unavailable", "storage unavailable, retry later")
 }

@@ -6,10 +6,13 @@ import (
 
 // routes lists every route of the API in one place.
 func (s *server) routes(app *fiber.App) {
-	app.Use(s.requestID)
+	app.Use(s.requestID, s.accessLog)
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	if s.Metrics != nil {
+		app.Get("/metrics", s.metrics())
+	}
 
 	app.All("/in/:token", s.ingest)
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/relay"
 )
 
@@ -29,6 +30,10 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Mount lets other packages (the dashboard) add routes to the app.
 	Mount func(app *fiber.App)
+	// Metrics, when set, counts ingests and is served at /metrics.
+	Metrics *metrics.Metrics
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 }
 
 // New builds the Fiber app.
@@ -43,7 +48,7 @@ func New(d Deps) *fiber.App {
 		Immutable:             true,
 		BodyLimit:             d.MaxBodyBytes,
 		DisableStartupMessage: true,
-		ErrorHandler:          s.errorHandler,
+		ErrorHandler:          s.countingErrorHandler,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,

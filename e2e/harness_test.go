@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/hookrelay/hookrelay/api"
 	"github.com/hookrelay/hookrelay/internal/delivery"
+	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/secret"
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -48,6 +50,7 @@ type env struct {
 	worker  *worker.Worker
 	gate    *delivery.Gate
 	aq      *asynq.Client
+	log     *slog.Logger
 }
 
 type envOptions struct {
@@ -60,6 +63,8 @@ type envOptions struct {
 	sweepPeriod time.Duration
 	gate        *delivery.GateOptions // endpoint isolation in the worker
 	tune        func(*relay.Options)
+	logger      *slog.Logger     // every component's logs (default: the test's output)
+	metrics     *metrics.Metrics // shared by API and worker, served at /metrics
 }
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
@@ -67,7 +72,10 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustPa
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	db, _ := testenv.Postgres(t)
-	e := &env{t: t, db: db, redis: testenv.Redis(t)}
+	e := &env{t: t, db: db, redis: testenv.Redis(t), log: o.logger}
+	if e.log == nil {
+		e.log = testLogger(t)
+	}
 	box, err := secret.ParseKeys(secret.NewKey("k1"))
 	testenv.Must(t, err)
 	e.box = box
@@ -99,7 +107,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	// the API's guard allows loopback URLs to be configured, the worker's
 	// client may be stricter.
 	e.api = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: enq, Inspector: insp,
-		Guard: delivery.NewGuard(loopback)}, opts)
+		Guard: delivery.NewGuard(loopback), Logger: o.logger, Metrics: o.metrics}, opts)
 	guard := delivery.NewGuard(o.allowDial)
 	var gate *delivery.Gate
 	if o.gate != nil {
@@ -109,11 +117,12 @@ func newEnv(t *testing.T, o envOptions) *env {
 		e.gate = gate
 	}
 	e.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: e.aq, Inspector: insp, Guard: guard,
-		Gate: gate, Client: delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/test"})}, opts)
+		Gate: gate, Logger: o.logger, Metrics: o.metrics, Client: delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/test"})}, opts)
 
 	disp := e.api.NewDispatcher(1, 1000)
 	batcher := e.api.NewBatcher(2, 16)
-	app := api.New(api.Deps{Relay: e.api, Dispatcher: disp, Batcher: batcher, MaxBodyBytes: o.maxBody, PublicURL: "http://test.invalid"})
+	app := api.New(api.Deps{Relay: e.api, Dispatcher: disp, Batcher: batcher, MaxBodyBytes: o.maxBody, PublicURL: "http://test.invalid",
+		Logger: o.logger, Metrics: o.metrics})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	testenv.Must(t, err)
 	go func() { _ = app.Listener(ln) }()
@@ -134,7 +143,7 @@ func (e *env) startWorker(sweep time.Duration) {
 	if sweep == 0 {
 		sweep = 100 * time.Millisecond
 	}
-	e.worker = worker.New(e.relay, e.redis, testLogger(e.t), worker.Options{Concurrency: 4,
+	e.worker = worker.New(e.relay, e.redis, e.log, worker.Options{Concurrency: 4,
 		PollInterval: 10 * time.Millisecond, DelayedCheckInterval: 100 * time.Millisecond,
 		SweepInterval: sweep, ShutdownTimeout: 3 * time.Second})
 	testenv.Must(e.t, e.worker.Start())

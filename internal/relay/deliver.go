@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/delivery"
+	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/signing"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/task"
@@ -47,9 +49,15 @@ func (r *Relay) Deliver(ctx context.Context, p task.Deliver) error {
 		case err != nil: // Redis trouble: isolation is best effort, delivery is not
 			r.log.Warn("gate_unavailable", "endpoint_id", c.EndpointID, "error", err.Error())
 		case v.Wait > 0:
+			if strings.HasPrefix(v.Reason, "circuit open") {
+				r.m.Breaker(c.EndpointID, metrics.BreakerOpen)
+			}
 			return r.postpone(ctx, c, p, now, v)
 		default:
 			gate = v
+			if v.Probe {
+				r.m.Breaker(c.EndpointID, metrics.BreakerHalfOpen)
+			}
 		}
 	}
 	defer gate.Release()
@@ -62,8 +70,10 @@ func (r *Relay) Deliver(ctx context.Context, p task.Deliver) error {
 	res := r.client.Send(ctx, req)
 	if r.gate != nil {
 		o := delivery.Outcome{Success: res.Succeeded(), Status: res.Status, RetryAfter: res.RetryAfter}
-		if _, err := r.gate.Report(ctx, c.EndpointID, o, gate.Probe); err != nil {
+		if state, err := r.gate.Report(ctx, c.EndpointID, o, gate.Probe); err != nil {
 			r.log.Warn("gate_unavailable", "endpoint_id", c.EndpointID, "error", err.Error())
+		} else {
+			r.m.Breaker(c.EndpointID, breakerGauge(state))
 		}
 	}
 	return r.finish(ctx, c, p.Manual, now, res, req.Header)
@@ -76,6 +86,7 @@ func (r *Relay) postpone(ctx context.Context, c *store.Claimed, p task.Deliver, 
 	if err := r.st.Postpone(ctx, c.DeliveryID, c.Attempt, until); err != nil {
 		return err
 	}
+	r.m.Postponed(c.EndpointID)
 	r.log.Debug("delivery_postponed", "delivery_id", c.DeliveryID, "endpoint_id", c.EndpointID,
 		"wait_ms", v.Wait.Milliseconds(), "reason", v.Reason)
 	// A fresh task id: the running task still holds this attempt's id.
@@ -170,6 +181,7 @@ func (r *Relay) finish(ctx context.Context, c *store.Claimed, manual bool, start
 	if err := r.st.FinishAttempt(ctx, a, o, now); err != nil {
 		return err
 	}
+	r.m.Attempt(c.EndpointID, attemptOutcome(o.Status, res), res.Duration)
 	r.log.Info("delivery_attempt", "delivery_id", c.DeliveryID, "endpoint_id", c.EndpointID,
 		"attempt", c.Attempt, "status", res.Status, "outcome", o.Status, "duration_ms", a.DurationMS)
 	switch {
@@ -209,6 +221,30 @@ func (r *Relay) disableEndpoint(ctx context.Context, c *store.Claimed, now time.
 		return
 	}
 	r.notify(ctx, c.TeamID, "endpoint.disabled", map[string]any{"endpoint_id": c.EndpointID, "url": c.URL, "reason": reason})
+}
+
+// attemptOutcome is the metrics label of a finished attempt.
+func attemptOutcome(status string, res delivery.Result) string {
+	switch {
+	case status == store.StatusSucceeded:
+		return metrics.Succeeded
+	case status == store.StatusPending:
+		return metrics.Retrying
+	case res.Gone():
+		return metrics.Gone
+	}
+	return metrics.Failed
+}
+
+// breakerGauge maps a breaker state to its gauge value.
+func breakerGauge(s delivery.BreakerState) int {
+	switch s {
+	case delivery.BreakerOpen:
+		return metrics.BreakerOpen
+	case delivery.BreakerHalfOpen:
+		return metrics.BreakerHalfOpen
+	}
+	return metrics.BreakerClosed
 }
 
 // redactHeaders copies the sent headers for the attempt log, hiding the

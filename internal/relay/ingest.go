@@ -121,6 +121,7 @@ func (r *Relay) Ingest(ctx context.Context, in []Inbound) ([]Ingested, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	r.m.IngestBatch(len(in))
 	return out, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/hookrelay/hookrelay/internal/delivery"
+	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/secret"
 	"github.com/hookrelay/hookrelay/internal/store"
 )
@@ -76,6 +77,7 @@ type Relay struct {
 	sources sourceCache
 	gate    *delivery.Gate
 	ops     opsTarget
+	m       *metrics.Metrics
 }
 
 // Deps are Relay's collaborators. Enqueuer, Inspector and Client may be nil
@@ -97,6 +99,8 @@ type Deps struct {
 	// Gate isolates endpoints (rate limit, in-flight cap, circuit
 	// breaker); nil means no isolation.
 	Gate *delivery.Gate
+	// Metrics counts ingests, attempts and sweeps; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // New builds a Relay.
@@ -135,7 +139,7 @@ func New(d Deps, o Options) *Relay {
 		o.MaxBodyBytes = 1 << 20
 	}
 	return &Relay{st: d.Store, box: d.Box, enq: d.Enqueuer, insp: d.Inspector, client: d.Client,
-		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o, limiter: d.LoginLimiter, gate: d.Gate}
+		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o, limiter: d.LoginLimiter, gate: d.Gate, m: d.Metrics}
 }
 
 // Store returns the store, for read-only pages and handlers.

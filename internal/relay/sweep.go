@@ -3,6 +3,8 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -32,10 +34,29 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 			n++
 		}
 	}
+	r.m.Swept(n)
 	if n > 0 {
 		r.log.Info("sweeper_requeued", "count", n, "due", len(due))
 	}
 	return n, nil
+}
+
+// SweepLag is how long ago the oldest pending delivery that is overdue by
+// more than the sweep grace became due: 0 while the pipeline keeps up. It is read at scrape time
+// (hookrelay_sweeper_lag_seconds) from the partial index the sweeper uses,
+// so it is one index probe and shows the same thing in every process.
+func (r *Relay) SweepLag(ctx context.Context) (time.Duration, error) {
+	now := r.Now()
+	var oldest *time.Time
+	err := r.st.DB().NewRaw(`SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at < ?`,
+		now.Add(-r.opt.SweepGrace)).Scan(ctx, &oldest)
+	if err != nil {
+		return 0, fmt.Errorf("relay: sweep lag: %w", err)
+	}
+	if oldest == nil {
+		return 0, nil
+	}
+	return now.Sub(*oldest), nil
 }
 
 // requeue enqueues t; when its id is taken by a task that will never run
