@@ -64,4 +64,5 @@ func (d *Dashboard) routes(app *fiber.App) {
 	r.Post("/tokens/:id/revoke", d.need(relay.PermSecrets), d.revokeToken)
 
 	d.eventRoutes(r)
+	// /admin/queues (asynqmon, operators only) is added by MountQueues, queues.go.
 }

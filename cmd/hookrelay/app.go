@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/hookrelay/hookrelay/dashboard"
 	"github.com/hookrelay/hookrelay/internal/config"
 	"github.com/hookrelay/hookrelay/internal/delivery"
+	"github.com/hookrelay/hookrelay/internal/metrics"
 	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/secret"
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -47,6 +50,10 @@ type deps struct {
 	aq    *asynq.Client
 	insp  *asynq.Inspector
 	relay *relay.Relay
+	// gate is the relay's endpoint gate; the dashboard reads circuits from it.
+	gate *delivery.Gate
+	// metrics is this process's collectors, on its own registry.
+	metrics *metrics.Metrics
 }
 
 // openDeps connects to Postgres and Redis and builds the relay.
@@ -76,16 +83,18 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 		d.close()
 		return nil, fmt.Errorf("HOOKRELAY_RETRY_SCHEDULE: %w", err)
 	}
+	d.metrics = metrics.New(prometheus.NewRegistry())
 	guard := delivery.NewGuard(cfg.AllowCIDRs)
 	client := delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/" + version,
 		MaxResponseBytes: cfg.ResponseBodyLimit})
 	d.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: d.aq, Inspector: d.insp,
 		Client: client, Guard: guard, Logger: d.log, LoginLimiter: newLoginLimiter(d.rdb, d.log),
-		Gate: delivery.NewGate(d.rdb, delivery.GateOptions{BreakerThreshold: cfg.BreakerThreshold,
-			BreakerCooldown: cfg.BreakerCooldown})},
+		Gate: d.newGate(delivery.GateOptions{BreakerThreshold: cfg.BreakerThreshold,
+			BreakerCooldown: cfg.BreakerCooldown}), Metrics: d.metrics},
 		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
 			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
 			SweepGrace: cfg.SweepGrace, Version: version, AutoDisableAfter: cfg.AutoDisableAfter})
+	d.metrics.Watch(metrics.Sources{Queues: d.insp, SweepLag: d.relay.SweepLag})
 	return d, nil
 }
 
@@ -146,6 +155,13 @@ func (d *deps) ready(ctx context.Context) error {
 	return d.checkSchema(ctx)
 }
 
+// newGate builds the endpoint gate once, kept for the dashboard: the
+// relay and the pages must share one instance.
+func (d *deps) newGate(o delivery.GateOptions) *delivery.Gate {
+	d.gate = delivery.NewGate(d.rdb, o)
+	return d.gate
+}
+
 // close releases connections: Redis clients first, Postgres last.
 func (d *deps) close() {
 	if d.aq != nil {
@@ -177,6 +193,14 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 	if err := d.ensureOps(ctx); err != nil {
 		return err
 	}
+	warnRedisRisks(ctx, d.rdb, d.log)
+	if cfg.MetricsListen != "" {
+		ms, err := metrics.Listen(cfg.MetricsListen, d.metrics.Handler(cfg.MetricsToken, d.log), d.log)
+		if err != nil {
+			return err
+		}
+		defer ms.Close()
+	}
 	errc := make(chan error, 2)
 	var dispatcher *relay.Dispatcher
 	var batcher *relay.Batcher
@@ -190,9 +214,12 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 		// Four loops of up to 64 events: enough to keep a commit in flight
 		// while the next batch is built, few enough to make real batches.
 		batcher = d.relay.NewBatcher(4, 64)
+		dash := dashboard.New(dashboard.Deps{Relay: d.relay, Logger: d.log, PublicURL: cfg.PublicURL, Gate: d.gate})
+		queues := dashboard.NewQueueConsole(d.redis)
+		defer queues.Close()
 		a := api.New(api.Deps{Relay: d.relay, Dispatcher: dispatcher, Batcher: batcher, Logger: d.log, MaxBodyBytes: cfg.MaxBodyBytes,
-			PublicURL: cfg.PublicURL, Ready: d.ready,
-			Mount: dashboard.New(dashboard.Deps{Relay: d.relay, Logger: d.log, PublicURL: cfg.PublicURL}).Mount})
+			PublicURL: cfg.PublicURL, Ready: d.ready, Metrics: d.metrics, MetricsToken: cfg.MetricsToken,
+			Mount: func(app *fiber.App) { dash.Mount(app); dash.MountQueues(app, queues) }})
 		app = a
 		go func() { errc <- a.Listen(cfg.Listen) }()
 		d.log.Info("http_listening", "addr", cfg.Listen, "public_url", cfg.PublicURL)
