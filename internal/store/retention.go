@@ -196,11 +196,16 @@ func (s *Store) DropPartitionPayloads(ctx context.Context, p Partition, now time
 	return n, nil
 }
 
+// The bounded statements below select a batch through an index and
+// delete it by an array of keys (= ANY (ARRAY(…))): with IN (subquery)
+// PostgreSQL chose a hash semi-join over a sequential scan of the whole
+// table for every batch.
+
 // DropDefaultPayloads empties the bodies of up to limit events in the
 // default partition received before cutoff (through its received_at index).
 func (s *Store) DropDefaultPayloads(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE events_default SET body = ''::bytea, body_dropped = true
-		WHERE ctid IN (SELECT ctid FROM events_default WHERE received_at < ? AND NOT body_dropped LIMIT ?)`,
+		WHERE ctid = ANY (ARRAY(SELECT ctid FROM events_default WHERE received_at < ? AND NOT body_dropped LIMIT ?))`,
 		cutoff, limit)
 	if err != nil {
 		return 0, fmt.Errorf("store: drop default partition payloads: %w", err)
@@ -217,7 +222,7 @@ func (s *Store) DeleteDefaultBefore(ctx context.Context, table string, cutoff ti
 		return 0, fmt.Errorf("store: %s is not partitioned", table)
 	}
 	def := bun.Ident(table + "_default")
-	res, err := s.db.ExecContext(ctx, `DELETE FROM ? WHERE ctid IN (SELECT ctid FROM ? WHERE ? < ? LIMIT ?)`,
+	res, err := s.db.ExecContext(ctx, `DELETE FROM ? WHERE ctid = ANY (ARRAY(SELECT ctid FROM ? WHERE ? < ? LIMIT ?))`,
 		def, def, bun.Ident(key), cutoff, limit)
 	if err != nil {
 		return 0, fmt.Errorf("store: expire %s_default: %w", table, err)
@@ -229,8 +234,8 @@ func (s *Store) DeleteDefaultBefore(ctx context.Context, table string, cutoff ti
 // TrimEventKeys deletes up to limit deduplication keys of events received
 // before cutoff (an index range on event_keys_received).
 func (s *Store) TrimEventKeys(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM event_keys WHERE (source_id, provider_event_id) IN (
-		SELECT source_id, provider_event_id FROM event_keys WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
+	res, err := s.db.ExecContext(ctx, `DELETE FROM event_keys WHERE ctid = ANY (ARRAY(
+		SELECT ctid FROM event_keys WHERE received_at < ? ORDER BY received_at LIMIT ?))`,
 		cutoff, limit)
 	if err != nil {
 		return 0, fmt.Errorf("store: trim event keys: %w", err)
@@ -244,8 +249,8 @@ func (s *Store) TrimEventKeys(ctx context.Context, cutoff time.Time, limit int) 
 // so this is a range of the primary key: no time index is maintained on
 // the ingest path for the sake of retention.
 func (s *Store) DeleteDeliveriesBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (
-		SELECT id FROM deliveries WHERE id < ? ORDER BY id LIMIT ?)`, idAt("dlv", cutoff), limit)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ANY (ARRAY(
+		SELECT id FROM deliveries WHERE id < ? ORDER BY id LIMIT ?))`, idAt("dlv", cutoff), limit)
 	if err != nil {
 		return 0, fmt.Errorf("store: expire deliveries: %w", err)
 	}
