@@ -42,7 +42,8 @@ func (d *Dashboard) errorPages(c *fiber.Ctx) error {
 		}
 	default:
 		rid, _ := c.Locals("request_id").(string)
-		d.Logger.Error("dashboard_request_failed", "request_id", rid, "method", c.Method(), "path", c.Path(), "error", err.Error())
+		// The route pattern, not the path: /invite/:token carries a secret.
+		d.Logger.Error("dashboard_request_failed", "request_id", rid, "method", c.Method(), "route", c.Route().Path, "error", err.Error())
 		msg = "An unexpected error happened (request " + rid + "). It has been logged."
 	}
 	c.Status(status)

@@ -57,7 +57,9 @@ func New(r *relay.Relay, redis asynq.RedisConnOpt, log *slog.Logger, opt Options
 		LogLevel:                 asynq.WarnLevel,
 		RetryDelayFunc:           infraRetryDelay,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			log.Error("task_failed", "type", t.Type(), "error", err.Error())
+			// A delivery task's id is its delivery id (and attempt).
+			id, _ := asynq.GetTaskID(ctx)
+			log.Error("task_failed", "type", t.Type(), "task_id", id, "error", err.Error())
 		}),
 	})
 	return &Worker{relay: r, srv: srv, log: log, opt: opt, sched: newRetentionScheduler(redis, log, opt.Retention)}
