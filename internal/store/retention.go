@@ -24,7 +24,7 @@ var partitionKey = map[string]string{TableEvents: "received_at", TableAttempts: 
 // ddlLockTimeout bounds the wait for the locks that attaching or dropping
 // a partition takes: a long dashboard query must not make ingest queue up
 // behind the DDL. A run that times out is retried by the next one.
-const ddlLockTimeout = "3s"
+const ddlLockTimeout = "1s"
 
 // retentionLock serialises partition DDL across worker replicas (an
 // advisory lock id; the value is arbitrary but fixed).
