@@ -176,10 +176,18 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 	if d.Attempts != 1 {
 		t.Fatalf("attempts = %d, want 1", d.Attempts)
 	}
-	got, err := store.New(e.db).GetEndpoint(context.Background(), e.team, ep.ID)
-	testenv.Must(t, err)
-	if got.Enabled || got.DisabledReason == "" {
-		t.Fatalf("endpoint after 410: enabled=%v reason=%q", got.Enabled, got.DisabledReason)
+	// The endpoint is disabled right after the attempt is recorded.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := store.New(e.db).GetEndpoint(context.Background(), e.team, ep.ID)
+		testenv.Must(t, err)
+		if !got.Enabled && got.DisabledReason != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("endpoint after 410: enabled=%v reason=%q", got.Enabled, got.DisabledReason)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -10,10 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -24,11 +21,6 @@ import (
 func AdminDSN() string {
 	return cmp.Or(os.Getenv("HOOKRELAY_TEST_DATABASE_URL"),
 		"postgres://hookrelay:hookrelay@127.0.0.1:5432/postgres?sslmode=disable")
-}
-
-// RedisAddr is the Redis tests use.
-func RedisAddr() string {
-	return cmp.Or(os.Getenv("HOOKRELAY_TEST_REDIS_ADDR"), "127.0.0.1:6379")
 }
 
 // Postgres creates a migrated database for this test, dropped at cleanup,
@@ -75,28 +67,6 @@ func replaceDB(dsn, name string) string {
 		dsn, q = dsn[:i], dsn[i:]
 	}
 	return dsn[:strings.LastIndex(dsn, "/")+1] + name + q
-}
-
-// Redis returns connection options for a Redis database of this test's
-// own (1–13, picked by a shared counter) after flushing it.
-func Redis(tb testing.TB) asynq.RedisClientOpt {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c := redis.NewClient(&redis.Options{Addr: RedisAddr()})
-	defer c.Close()
-	n, err := c.Incr(ctx, "hookrelay:testenv:db").Result()
-	if err != nil {
-		tb.Fatalf("testenv: Redis unavailable (run `make test`, which starts it): %v", err)
-	}
-	// DBs 14 and 15 stay free for `make bench` and manual runs.
-	opt := asynq.RedisClientOpt{Addr: RedisAddr(), DB: int(n%13) + 1}
-	rc := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
-	defer rc.Close()
-	if err := rc.FlushDB(ctx).Err(); err != nil {
-		tb.Fatalf("testenv: flush redis db %d: %v", opt.DB, err)
-	}
-	return opt
 }
 
 // Must fails the test on err.
