@@ -98,6 +98,7 @@ type eventView struct {
 	ProviderEventID *string             `json:"provider_event_id"`
 	EventType       string              `json:"event_type"`
 	Verified        bool                `json:"verified"`
+	PayloadExpired  bool                `json:"payload_expired,omitempty"`
 	ContentType     string              `json:"content_type"`
 	Headers         map[string][]string `json:"headers,omitempty"`
 	Body            json.RawMessage     `json:"body,omitempty"`
@@ -108,8 +109,8 @@ type eventView struct {
 
 func eventViewOf(e *store.Event, withBody bool) eventView {
 	v := eventView{ID: e.ID, SourceID: e.SourceID, ReceivedAt: e.ReceivedAt, ProviderEventID: e.ProviderEventID,
-		EventType: e.EventType, Verified: e.Verified, ContentType: e.ContentType}
-	if !withBody {
+		EventType: e.EventType, Verified: e.Verified, ContentType: e.ContentType, PayloadExpired: e.BodyDropped}
+	if !withBody || e.BodyDropped {
 		return v
 	}
 	v.Headers = e.Headers
