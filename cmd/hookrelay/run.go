@@ -21,6 +21,7 @@ commands:
   version               print the version
   admin bootstrap       on an empty install: create a team, an API token and a Stripe source
   admin token create --team TEAM_ID --name NAME [--scopes read,write]
+  maintenance run       create partitions ahead, drop expired ones (the worker does this hourly)
   trigger [EVENT_TYPE] [--source SOURCE_ID]
                         send a Stripe-signed test event to a Stripe source
 `
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runServers(ctx, cfg, cmd, stdout)
 	case "admin":
 		return runAdmin(ctx, cfg, rest, stdout)
+	case "maintenance":
+		return runMaintenance(ctx, cfg, rest, stdout)
 	case "trigger":
 		return runTrigger(ctx, cfg, rest, stdout)
 	}

@@ -113,3 +113,17 @@ func TestMigrateAndServeLifecycle(t *testing.T) {
 		t.Fatal("all did not shut down")
 	}
 }
+
+// maintenance run creates the partitions ahead and reports what it did.
+func TestMaintenanceRun(t *testing.T) {
+	_, dsn := testenv.Postgres(t)
+	var out bytes.Buffer
+	getenv := testGetenv(t, dsn, nil)
+	testenv.Must(t, run(context.Background(), []string{"hookrelay", "maintenance", "run"}, getenv, &out))
+	if !strings.Contains(out.String(), "partitions dropped: (none)") || !strings.Contains(out.String(), "partitions created:") {
+		t.Fatalf("maintenance output: %q", out.String())
+	}
+	if err := run(context.Background(), []string{"hookrelay", "maintenance"}, getenv, &out); err == nil {
+		t.Fatal("maintenance without run accepted")
+	}
+}
