@@ -16,9 +16,9 @@ var auditFields = []string{"action", "actor", "target", "since", "until", "limit
 
 // knownActions are offered in the action filter; any other is accepted.
 var knownActions = []string{"user.login", "user.login_failed", "user.password_change", "member.add", "member.join",
-	"member.role_change", "member.remove", "invite.create", "team.create", "api_token.create",
+	"member.role_change", "member.remove", "invite.create", "invite.revoke", "team.create", "api_token.create",
 	"source.create", "source.update", "source.delete", "source.secret.reveal",
-	"endpoint.create", "endpoint.update", "endpoint.delete", "endpoint.disable", "endpoint.secret.rotate",
+	"endpoint.create", "endpoint.update", "endpoint.delete", "endpoint.disable", "endpoint.recover", "endpoint.secret.rotate",
 	"endpoint.secret.reveal", "delivery.redeliver", "event.redeliver", "bulk.redeliver", "bulk.cancel"}
 
 // auditSearch reads the audit filters of a request.
@@ -39,9 +39,15 @@ type auditRow struct {
 	store.AuditEntry
 	ActorKind, ActorID string
 	TargetURL          string
-	Changes            []change
-	Other              []header // details that are not before/after
-	Alert              bool     // failed logins and secret reveals stand out
+	// Changes are the fields of the before/after details. HasBefore and
+	// HasAfter say which sides the entry recorded: a create has only an
+	// after, a redelivery or a deletion only a before, and the page shows
+	// only the columns that exist.
+	Changes             []change
+	HasBefore, HasAfter bool
+	Unchanged           []string // set to the value they had, left out of Changes
+	Other               []header // details that are not before/after
+	Alert               bool     // failed logins and secret reveals stand out
 }
 
 // targetPages link audit targets to their pages.
@@ -68,17 +74,23 @@ func auditRowOf(a store.AuditEntry) auditRow {
 	if p, ok := targetPages[a.TargetKind]; ok && a.TargetID != "" && !strings.HasSuffix(a.Action, ".delete") {
 		r.TargetURL = p + a.TargetID
 	}
-	before, _ := a.Details["before"].(map[string]any)
-	after, _ := a.Details["after"].(map[string]any)
-	keys := slices.Sorted(maps.Keys(before))
-	for k := range after {
-		if _, ok := before[k]; !ok {
-			keys = append(keys, k)
-		}
+	before, hasBefore := a.Details["before"].(map[string]any)
+	after, hasAfter := a.Details["after"].(map[string]any)
+	r.HasBefore, r.HasAfter = hasBefore && len(before) > 0, hasAfter && len(after) > 0
+	keys := slices.Sorted(maps.Keys(after))
+	if !r.HasAfter {
+		keys = slices.Sorted(maps.Keys(before))
 	}
-	slices.Sort(keys)
+	// With both sides, after holds every field the change set, so a field
+	// only in before (a snapshot) was left alone.
 	for _, k := range keys {
-		r.Changes = append(r.Changes, change{Field: k, Before: compact(before[k]), After: compact(after[k])})
+		b, inBefore := before[k]
+		c := change{Field: k, Before: compact(b), After: compact(after[k])}
+		if r.HasBefore && r.HasAfter && inBefore && c.Before == c.After {
+			r.Unchanged = append(r.Unchanged, k)
+			continue
+		}
+		r.Changes = append(r.Changes, c)
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Details)) {
 		if k != "before" && k != "after" {

@@ -37,6 +37,13 @@ func TestAuditPage(t *testing.T) {
 		t.Fatalf("role change before/after not shown:\n%s", r.body)
 	}
 
+	// A redelivery records only what was before: no empty "After" column.
+	r = viewer.get("/audit?action=delivery.redeliver")
+	wantBody(t, r, `<th scope="col">Before</th></tr>`, `<th scope="row">status</th><td class="mono">failed</td></tr>`)
+	if strings.Contains(r.body, ">After<") {
+		t.Fatalf("redelivery shows an After column:\n%s", r.body)
+	}
+
 	r = viewer.get("/audit?action=user.login_failed")
 	if len(auditRowID.FindAllString(r.body, -1)) != 1 || !strings.Contains(r.body, "198.51.100.7") {
 		t.Fatalf("action filter:\n%s", r.body)

@@ -39,6 +39,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookrelay/hookrelay/internal/delivery"
 	"github.com/hookrelay/hookrelay/internal/relay"
 )
 
@@ -46,6 +47,9 @@ import (
 type Deps struct {
 	Relay  *relay.Relay
 	Logger *slog.Logger
+	// Gate, when set, is the relay's endpoint gate: endpoint pages show
+	// each endpoint's circuit state from it. Nil hides the circuit.
+	Gate *delivery.Gate
 	// PublicURL is the base URL users and providers reach hookrelay at: it
 	// builds ingest and invite URLs, and https makes cookies Secure.
 	PublicURL string

@@ -36,7 +36,8 @@ func (d *Dashboard) endpointData(c *fiber.Ctx, ep *store.Endpoint) (fiber.Map, e
 	}
 	return fiber.Map{"Title": ep.URL, "Nav": "endpoints", "Endpoint": ep, "SourceNames": names,
 		"Health": health[ep.ID], "Deliveries": recent, "Secrets": d.Relay.MaskSecrets(ep.ID, ep.Secrets),
-		"PublicKeys": d.Relay.PublicKeys(ep.ID, ep.Secrets), "TestType": relay.DefaultTestEventType}, nil
+		"PublicKeys": d.Relay.PublicKeys(ep.ID, ep.Secrets), "TestType": relay.DefaultTestEventType,
+		"Circuit": d.circuitOf(c, ep.ID)}, nil
 }
 
 func (d *Dashboard) endpointPage(c *fiber.Ctx) error {
@@ -50,6 +51,10 @@ func (d *Dashboard) endpointPage(c *fiber.Ctx) error {
 	}
 	if t := c.Query("test"); strings.HasPrefix(t, "evt_") {
 		data["TestEvent"] = t
+	}
+	if sec := d.takeOnce(c); sec != "" {
+		data["Revealed"] = []string{sec}
+		data["NewSecret"] = true
 	}
 	return d.render(c, "endpoint", data)
 }
@@ -131,21 +136,12 @@ func (d *Dashboard) revealEndpointSecret(c *fiber.Ctx) error {
 // rotateEndpointSecret makes a new secret and shows it once; the old one
 // keeps signing alongside it for the grace period.
 func (d *Dashboard) rotateEndpointSecret(c *fiber.Ctx) error {
-	sec, err := d.Relay.RotateEndpointSecret(c.UserContext(), actor(c), c.Params("id"), 0)
+	id := strings.Clone(c.Params("id"))
+	sec, err := d.Relay.RotateEndpointSecret(c.UserContext(), actor(c), id, 0)
 	if err != nil {
 		return err
 	}
-	ep, err := d.getEndpoint(c)
-	if err != nil {
-		return err
-	}
-	data, err := d.endpointData(c, ep)
-	if err != nil {
-		return err
-	}
-	data["Revealed"] = []string{sec}
-	data["NewSecret"] = true
-	return d.render(c, "endpoint", data)
+	return d.redirectOnce(c, "/endpoints/"+id, "Secret rotated. The previous one keeps signing during the grace period.", sec)
 }
 
 // sendTestEvent sends a Stripe-shaped event through the real pipeline.

@@ -17,6 +17,7 @@ import (
 // endpointForm is the endpoint form as typed, re-rendered on errors.
 type endpointForm struct {
 	URL, Description, EventTypes, SigningScheme, KeyType, Headers, TimeoutMS, RetrySchedule string
+	RateLimit, MaxInFlight                                                                  string
 	SourceIDs                                                                               []string
 }
 
@@ -29,6 +30,12 @@ func endpointFormOf(ep *store.Endpoint) endpointForm {
 	if ep.TimeoutMS > 0 {
 		f.TimeoutMS = strconv.Itoa(ep.TimeoutMS)
 	}
+	if ep.RateLimit > 0 {
+		f.RateLimit = strconv.Itoa(ep.RateLimit)
+	}
+	if ep.MaxInFlight > 0 {
+		f.MaxInFlight = strconv.Itoa(ep.MaxInFlight)
+	}
 	for _, k := range slices.Sorted(maps.Keys(ep.Headers)) {
 		f.Headers += k + ": " + ep.Headers[k] + "\n"
 	}
@@ -39,7 +46,8 @@ func readEndpointForm(c *fiber.Ctx) endpointForm {
 	f := endpointForm{URL: c.FormValue("url"), Description: c.FormValue("description"),
 		EventTypes: c.FormValue("event_types"), SigningScheme: c.FormValue("signing_scheme"),
 		KeyType: c.FormValue("signing_key_type"), Headers: c.FormValue("headers"),
-		TimeoutMS: strings.TrimSpace(c.FormValue("timeout_ms")), RetrySchedule: c.FormValue("retry_schedule")}
+		TimeoutMS: strings.TrimSpace(c.FormValue("timeout_ms")), RetrySchedule: c.FormValue("retry_schedule"),
+		RateLimit: strings.TrimSpace(c.FormValue("rate_limit")), MaxInFlight: strings.TrimSpace(c.FormValue("max_in_flight"))}
 	for _, v := range c.Request().PostArgs().PeekMulti("source_ids") {
 		f.SourceIDs = append(f.SourceIDs, string(v))
 	}
@@ -67,19 +75,33 @@ func (f endpointForm) input() (relay.EndpointInput, error) {
 		headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	in.Headers = &headers
-	timeout := 0
-	if f.TimeoutMS != "" {
-		n, err := strconv.Atoi(f.TimeoutMS)
-		if err != nil {
-			return in, &relay.ValidationError{Field: "timeout_ms", Msg: "must be a whole number of milliseconds"}
-		}
-		timeout = n
+	var err error
+	if in.TimeoutMS, err = wholeNumber("timeout_ms", f.TimeoutMS, "must be a whole number of milliseconds"); err != nil {
+		return in, err
 	}
-	in.TimeoutMS = &timeout
+	if in.RateLimit, err = wholeNumber("rate_limit", f.RateLimit, "must be a whole number of requests per second (0: no limit)"); err != nil {
+		return in, err
+	}
+	if in.MaxInFlight, err = wholeNumber("max_in_flight", f.MaxInFlight, "must be a whole number of requests (0: no cap)"); err != nil {
+		return in, err
+	}
 	if f.KeyType != "" {
 		in.SigningKeyType = &f.KeyType
 	}
 	return in, nil
+}
+
+// wholeNumber reads an optional number field; empty is 0. The relay
+// checks the range.
+func wholeNumber(field, v, msg string) (*int, error) {
+	n := 0
+	if v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			return nil, &relay.ValidationError{Field: field, Msg: msg}
+		}
+	}
+	return &n, nil
 }
 
 // endpointFormData is what the create and edit forms need.

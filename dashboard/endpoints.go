@@ -13,12 +13,15 @@ import (
 // endpointRow is an endpoint with its health, for the list.
 type endpointRow struct {
 	store.Endpoint
-	Health *store.EndpointHealth
+	Health  *store.EndpointHealth
+	Circuit *circuit // nil without a gate
 }
 
-// failing reports whether the endpoint needs attention: disabled, or with
-// failures in the window.
-func (r endpointRow) failing() bool { return !r.Enabled || (r.Health != nil && r.Health.Bad > 0) }
+// failing reports whether the endpoint needs attention: disabled, in a
+// failure streak, with its circuit open, or with failures in the window.
+func (r endpointRow) failing() bool {
+	return !r.Enabled || r.FailingSince != nil || r.Circuit.Open() || (r.Health != nil && r.Health.Bad > 0)
+}
 
 // endpointRows loads the team's endpoints with 24 h health, failing first.
 func (d *Dashboard) endpointRows(c *fiber.Ctx) ([]endpointRow, error) {
@@ -33,7 +36,7 @@ func (d *Dashboard) endpointRows(c *fiber.Ctx) ([]endpointRow, error) {
 	}
 	rows := make([]endpointRow, len(eps))
 	for i, ep := range eps {
-		rows[i] = endpointRow{Endpoint: ep, Health: health[ep.ID]}
+		rows[i] = endpointRow{Endpoint: ep, Health: health[ep.ID], Circuit: d.circuitOf(c, ep.ID)}
 	}
 	slices.SortStableFunc(rows, func(a, b endpointRow) int {
 		if a.failing() != b.failing() {
@@ -63,7 +66,8 @@ func (d *Dashboard) newEndpointPage(c *fiber.Ctx) error {
 	return d.render(c, "endpointnew", data)
 }
 
-// createEndpoint stores the endpoint and shows its signing secret once.
+// createEndpoint stores the endpoint and redirects to its page, which
+// shows the new signing secret once.
 func (d *Dashboard) createEndpoint(c *fiber.Ctx) error {
 	f := readEndpointForm(c)
 	data, err := d.endpointFormData(c, "New endpoint", f)
@@ -78,14 +82,5 @@ func (d *Dashboard) createEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return d.invalid(c, "endpointnew", data, err)
 	}
-	page, err := d.endpointData(c, ep)
-	if err != nil {
-		return err
-	}
-	if sec != "" {
-		page["Revealed"] = []string{sec}
-		page["NewSecret"] = true
-	}
-	c.Status(fiber.StatusCreated)
-	return d.render(c, "endpoint", page)
+	return d.redirectOnce(c, "/endpoints/"+ep.ID, "Endpoint created.", sec)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -78,10 +79,30 @@ func TestEndpointPagesAndForm(t *testing.T) {
 	r = member.post("/endpoints", url.Values{"url": {"http://127.0.0.1:9/b"}, "source_ids": {src.ID},
 		"event_types": {"invoice.*, charge.failed"}, "headers": {"X-Env: prod\nX-Team: a"}, "timeout_ms": {"5000"},
 		"retry_schedule": {"1m,5m"}, "signing_scheme": {"stripe"}, "signing_key_type": {"hmac"}})
-	wantStatus(t, r, 201)
-	wantBody(t, r, "Copy this secret now", "whsec_")
+	wantStatus(t, r, 303) // redirect-after-POST: a reload does not create it again
 	var got store.Endpoint
 	testenv.Must(t, h.db.NewSelect().Model(&got).Where("url = 'http://127.0.0.1:9/b'").Scan(h.ctx()))
+	if loc := r.header.Get("Location"); loc != "/endpoints/"+got.ID {
+		t.Fatalf("created: location %q", loc)
+	}
+	// The new secret is shown once, on the page the redirect leads to,
+	// and never audited as a reveal.
+	page := member.follow(r)
+	wantStatus(t, page, 200)
+	wantBody(t, page, "Endpoint created.", "New signing secret", "whsec_")
+	if strings.Contains(page.body, "recorded in the audit log") {
+		t.Fatal("the create response calls itself an audited reveal")
+	}
+	sec := regexp.MustCompile(`value="(whsec_[^"]+)"`).FindStringSubmatch(page.body)
+	if sec == nil {
+		t.Fatalf("no secret field in:\n%s", page.body)
+	}
+	if again := member.get("/endpoints/" + got.ID); strings.Contains(again.body, sec[1]) {
+		t.Fatal("secret shown again on a reload")
+	}
+	if n := h.count("audit_log", "action = 'endpoint.secret.reveal'"); n != 0 {
+		t.Fatalf("%d reveal audit rows after a create", n)
+	}
 	if got.SigningScheme != "stripe" || got.TimeoutMS != 5000 || got.Headers["X-Env"] != "prod" ||
 		strings.Join(got.EventTypes, "|") != "invoice.*|charge.failed" {
 		t.Fatalf("endpoint %+v", got)
@@ -112,8 +133,11 @@ func TestEndpointSecretsAndIsolation(t *testing.T) {
 	wantStatus(t, r, 200)
 	wantBody(t, r, "whsec_", "recorded in the audit log")
 	r = admin.post("/endpoints/"+ep.ID+"/rotate", nil)
-	wantStatus(t, r, 200)
-	wantBody(t, r, "Copy this secret now")
+	wantStatus(t, r, 303)
+	wantBody(t, admin.follow(r), "Secret rotated", "New signing secret", "whsec_")
+	if other := member.follow(r); strings.Contains(other.body, "New signing secret") {
+		t.Fatal("another session opened the once cookie")
+	}
 	if n := h.count("audit_log", "action IN ('endpoint.secret.reveal', 'endpoint.secret.rotate')"); n != 2 {
 		t.Fatalf("%d secret audit rows", n)
 	}

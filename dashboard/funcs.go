@@ -39,7 +39,19 @@ func (d *Dashboard) funcs() template.FuncMap {
 		},
 		"ago":      ago,
 		"datetime": datetime,
-		"join":     strings.Join,
+		"shortdatetime": func(v any) string {
+			if t, ok := timeOf(v); ok {
+				return t.UTC().Format("2006-01-02 15:04")
+			}
+			return ""
+		},
+		"rfc3339": func(v any) string {
+			if t, ok := timeOf(v); ok {
+				return t.UTC().Format(time.RFC3339)
+			}
+			return ""
+		},
+		"join": strings.Join,
 		"unverified": func(verified bool) template.HTML {
 			if verified {
 				return ""
@@ -60,9 +72,13 @@ func (d *Dashboard) funcs() template.FuncMap {
 	}
 }
 
-// timeOf accepts time.Time and *time.Time.
+// timeOf accepts time.Time, *time.Time and RFC 3339 strings (the API's
+// shapes, like relay.MaskedSecret's dates).
 func timeOf(v any) (time.Time, bool) {
 	switch t := v.(type) {
+	case string:
+		p, err := time.Parse(time.RFC3339, t)
+		return p, err == nil && !p.IsZero()
 	case time.Time:
 		return t, !t.IsZero()
 	case *time.Time:

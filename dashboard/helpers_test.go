@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
 	"github.com/hookrelay/hookrelay/api"
@@ -40,6 +41,7 @@ type harness struct {
 	team    string
 	limiter *fakeLimiter
 	opts    relay.Options
+	gate    *delivery.Gate // the dashboard's, for circuit states
 }
 
 // fakeLimiter allows attempts until blocked is set.
@@ -72,7 +74,10 @@ func newHarness(t *testing.T) *harness {
 		Guard: delivery.NewGuard(loopback), LoginLimiter: h.limiter}, h.opts)
 	disp := h.relay.NewDispatcher(1, 100)
 	t.Cleanup(disp.Shutdown)
-	dash := dashboard.New(dashboard.Deps{Relay: h.relay, PublicURL: "https://hooks.example.test"})
+	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr, DB: h.redis.DB})
+	t.Cleanup(func() { _ = rdb.Close() })
+	h.gate = delivery.NewGate(rdb, delivery.GateOptions{})
+	dash := dashboard.New(dashboard.Deps{Relay: h.relay, PublicURL: "https://hooks.example.test", Gate: h.gate})
 	h.app = api.New(api.Deps{Relay: h.relay, Dispatcher: disp, MaxBodyBytes: 64 << 10,
 		PublicURL: "https://hooks.example.test", Mount: dash.Mount})
 	h.team = h.newTeam("Team A")
@@ -151,6 +156,19 @@ func (c *client) post(path string, form url.Values) response {
 	}
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// follow GETs the Location of a redirect with the cookies it set, as a
+// browser would.
+func (c *client) follow(r response) response {
+	c.h.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, r.header.Get("Location"), nil)
+	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+		if ck.MaxAge >= 0 && ck.Value != "" {
+			req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
+		}
+	}
 	return c.do(req)
 }
 

@@ -61,10 +61,14 @@ func (d *Dashboard) overview(c *fiber.Ctx) error {
 			failing = append(failing, r)
 		}
 	}
+	srcs, err := d.Relay.Store().ListSources(c.UserContext(), current(c).TeamID)
+	if err != nil {
+		return err
+	}
 	events, err := d.Relay.Store().ListEvents(c.UserContext(), store.EventFilter{TeamID: current(c).TeamID, Limit: 10})
 	if err != nil {
 		return err
 	}
 	return d.render(c, "overview", fiber.Map{"Title": "Overview", "Nav": "overview", "Panels": []*trafficPanel{day, week},
-		"Failing": failing, "EndpointCount": len(rows), "Events": events})
+		"Failing": failing, "EndpointCount": len(rows), "SourceCount": len(srcs), "Events": events})
 }

@@ -67,3 +67,20 @@ func TestOverview(t *testing.T) {
 func providerResult(typ string, verified bool) provider.Result {
 	return provider.Result{EventType: typ, Verified: verified}
 }
+
+func TestOverviewEmpty(t *testing.T) {
+	h := newHarness(t)
+	member := h.signIn("member")
+	r := member.get("/")
+	wantStatus(t, r, 200)
+	wantBody(t, r, "No traffic in this period", `<a href="/sources/new">Create a source</a>`)
+	if strings.Contains(r.body, `fill="#57606a">1</text>`) {
+		t.Fatal("an empty chart shows a scale of 1")
+	}
+	h.source(h.team, "Stripe")
+	r = member.get("/")
+	wantBody(t, r, `<a href="/endpoints/new">Create an endpoint</a>`)
+	if strings.Contains(r.body, "Create a source") {
+		t.Fatal("asks for a source although one exists")
+	}
+}

@@ -50,12 +50,14 @@ func (d *Dashboard) routes(app *fiber.App) {
 	r.Post("/endpoints/:id/enable", d.need(relay.PermConfigure), d.setEndpointEnabled(true))
 	r.Post("/endpoints/:id/disable", d.need(relay.PermConfigure), d.setEndpointEnabled(false))
 	r.Post("/endpoints/:id/delete", d.need(relay.PermConfigure), d.deleteEndpoint)
+	r.Post("/endpoints/:id/recover", d.need(relay.PermConfigure), d.recoverEndpoint)
 	r.Post("/endpoints/:id/test", d.need(relay.PermConfigure), d.sendTestEvent)
 	r.Post("/endpoints/:id/reveal", d.need(relay.PermSecrets), d.revealEndpointSecret)
 	r.Post("/endpoints/:id/rotate", d.need(relay.PermSecrets), d.rotateEndpointSecret)
 
 	r.Get("/team", d.need(relay.PermRead), d.teamPage)
 	r.Post("/team/invites", d.need(relay.PermMembers), d.createInvite)
+	r.Post("/team/invites/:id/revoke", d.need(relay.PermMembers), d.revokeInvite)
 	r.Post("/team/members/:id/role", d.need(relay.PermMembers), d.setRole)
 	r.Post("/team/members/:id/remove", d.need(relay.PermMembers), d.removeMember)
 

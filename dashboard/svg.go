@@ -22,10 +22,12 @@ const (
 // same numbers as a table for screen readers.
 func barChart(buckets []store.TrafficBucket, label func(store.TrafficBucket) string, summary string) template.HTML {
 	const w, h, top, bottom = 720.0, 200.0, 8.0, 22.0
-	maxV := 1
+	maxV := 0
 	for _, b := range buckets {
 		maxV = max(maxV, b.Events, b.Succeeded+b.Failed+b.Pending)
 	}
+	empty := maxV == 0
+	maxV = max(maxV, 1)
 	n := max(len(buckets), 1)
 	slot := w / float64(n)
 	bar := slot * 0.38
@@ -35,7 +37,12 @@ func barChart(buckets []store.TrafficBucket, label func(store.TrafficBucket) str
 		w, h, template.HTMLEscapeString(summary))
 	base := h - bottom
 	fmt.Fprintf(&sb, `<line x1="0" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#8c959f" stroke-width="1"/>`, base, w, base)
-	fmt.Fprintf(&sb, `<text x="2" y="%.1f" font-size="11" fill="#57606a">%d</text>`, top+9, maxV)
+	if empty {
+		// A lone "1" on the axis of an empty chart reads like data.
+		fmt.Fprintf(&sb, `<text x="%.0f" y="%.0f" font-size="14" fill="#57606a" text-anchor="middle">No traffic in this period</text>`, w/2, (h-bottom)/2)
+	} else {
+		fmt.Fprintf(&sb, `<text x="2" y="%.1f" font-size="11" fill="#57606a">%d</text>`, top+9, maxV)
+	}
 	rect := func(x, y, hh float64, fill, title string) {
 		if hh <= 0 {
 			return

@@ -66,6 +66,14 @@ func (d *Dashboard) setRole(c *fiber.Ctx) error {
 	return d.redirect(c, "/team", "Role changed.")
 }
 
+// revokeInvite cancels an open invite: its link stops working at once.
+func (d *Dashboard) revokeInvite(c *fiber.Ctx) error {
+	if err := d.Relay.RevokeInvite(c.UserContext(), current(c), c.IP(), c.Params("id")); err != nil {
+		return err
+	}
+	return d.redirect(c, "/team", "Invite cancelled: its link no longer works.")
+}
+
 func (d *Dashboard) removeMember(c *fiber.Ctx) error {
 	if err := d.Relay.RemoveMember(c.UserContext(), current(c), c.IP(), c.Params("id")); err != nil {
 		data, derr := d.teamData(c)

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hookrelay/hookrelay/internal/testenv"
 )
 
 var inviteURL = regexp.MustCompile(`https://hooks\.example\.test(/invite/inv_[A-Za-z0-9_-]+)`)
@@ -116,4 +118,54 @@ func TestInviteFlow(t *testing.T) {
 	if n := h.count("audit_log", "action = 'member.join'"); n != 2 {
 		t.Fatalf("%d member.join audit rows", n)
 	}
+}
+
+func TestRevokeInvite(t *testing.T) {
+	h := newHarness(t)
+	owner, admin, member := h.signIn("owner"), h.signIn("admin"), h.signIn("member")
+	invite := func(c *client, role string) (id, path string) {
+		t.Helper()
+		r := c.post("/team/invites", url.Values{"role": {role}, "email": {role + "@example.test"}})
+		wantStatus(t, r, 201)
+		path = inviteURL.FindStringSubmatch(r.body)[1]
+		var row struct{ ID string }
+		testenv.Must(t, h.db.NewSelect().Table("invites").Column("id").Where("email = ?", role+"@example.test").Scan(h.ctx(), &row))
+		return row.ID, path
+	}
+	memberInv, memberPath := invite(admin, "member")
+	ownerInv, _ := invite(owner, "owner")
+
+	r := admin.get("/team")
+	wantBody(t, r, `action="/team/invites/`+memberInv+`/revoke"`)
+	if strings.Contains(r.body, `action="/team/invites/`+ownerInv+`/revoke"`) {
+		t.Fatal("an admin is offered to cancel an owner invite")
+	}
+	if strings.Contains(member.get("/team").body, "Cancel invite") {
+		t.Fatal("a member sees invite management")
+	}
+	wantStatus(t, member.post("/team/invites/"+memberInv+"/revoke", nil), 403)
+	wantStatus(t, admin.post("/team/invites/"+memberInv+"/revoke", url.Values{"_csrf": {"forged"}}), 403)
+	wantStatus(t, admin.post("/team/invites/"+ownerInv+"/revoke", nil), 403) // only owners touch owner invites
+	if n := h.count("audit_log", "action = 'invite.revoke'"); n != 0 {
+		t.Fatalf("%d revocations after refused posts", n)
+	}
+
+	r = admin.post("/team/invites/"+memberInv+"/revoke", nil)
+	wantStatus(t, r, 303)
+	r = admin.follow(r)
+	wantBody(t, r, "Invite cancelled")
+	if strings.Contains(r.body, "member@example.test") {
+		t.Fatal("a cancelled invite is still listed")
+	}
+	wantStatus(t, h.anon().get(memberPath), 404) // the link is dead
+	wantStatus(t, admin.post("/team/invites/"+memberInv+"/revoke", nil), 404)
+	wantStatus(t, owner.post("/team/invites/"+ownerInv+"/revoke", nil), 303)
+	if n := h.count("audit_log", "action = 'invite.revoke'"); n != 2 {
+		t.Fatalf("%d invite.revoke audit rows", n)
+	}
+	wantBody(t, owner.get("/audit?action=invite.revoke"), "member@example.test", "Before")
+
+	outsider := h.signIn("owner", h.newTeam("Other"))
+	otherInv, _ := invite(outsider, "viewer")
+	wantStatus(t, admin.post("/team/invites/"+otherInv+"/revoke", nil), 404)
 }

@@ -50,6 +50,8 @@ type deps struct {
 	aq    *asynq.Client
 	insp  *asynq.Inspector
 	relay *relay.Relay
+	// gate is the relay's endpoint gate; the dashboard reads circuits from it.
+	gate *delivery.Gate
 	// metrics is this process's collectors, on its own registry.
 	metrics *metrics.Metrics
 }
@@ -87,7 +89,7 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 		MaxResponseBytes: cfg.ResponseBodyLimit})
 	d.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: d.aq, Inspector: d.insp,
 		Client: client, Guard: guard, Logger: d.log, LoginLimiter: newLoginLimiter(d.rdb, d.log),
-		Gate: delivery.NewGate(d.rdb, delivery.GateOptions{BreakerThreshold: cfg.BreakerThreshold,
+		Gate: d.newGate(delivery.GateOptions{BreakerThreshold: cfg.BreakerThreshold,
 			BreakerCooldown: cfg.BreakerCooldown}), Metrics: d.metrics},
 		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
 			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
@@ -153,6 +155,13 @@ func (d *deps) ready(ctx context.Context) error {
 	return d.checkSchema(ctx)
 }
 
+// newGate builds the endpoint gate once, kept for the dashboard: the
+// relay and the pages must share one instance.
+func (d *deps) newGate(o delivery.GateOptions) *delivery.Gate {
+	d.gate = delivery.NewGate(d.rdb, o)
+	return d.gate
+}
+
 // close releases connections: Redis clients first, Postgres last.
 func (d *deps) close() {
 	if d.aq != nil {
@@ -205,7 +214,7 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 		// Four loops of up to 64 events: enough to keep a commit in flight
 		// while the next batch is built, few enough to make real batches.
 		batcher = d.relay.NewBatcher(4, 64)
-		dash := dashboard.New(dashboard.Deps{Relay: d.relay, Logger: d.log, PublicURL: cfg.PublicURL})
+		dash := dashboard.New(dashboard.Deps{Relay: d.relay, Logger: d.log, PublicURL: cfg.PublicURL, Gate: d.gate})
 		queues := dashboard.NewQueueConsole(d.redis)
 		defer queues.Close()
 		a := api.New(api.Deps{Relay: d.relay, Dispatcher: dispatcher, Batcher: batcher, Logger: d.log, MaxBodyBytes: cfg.MaxBodyBytes,
