@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -38,6 +39,23 @@ type Claimed struct {
 	Expired string `bun:"expired"`
 }
 
+// claimSQL is ClaimAttempt's statement; COALESCEs keep a missing event
+// (LEFT JOIN) scannable.
+const claimSQL = `WITH c AS (
+	UPDATE deliveries d SET attempts = d.attempts + 1, updated_at = $1,
+		next_attempt_at = $1::timestamptz + (COALESCE(NULLIF(ep.timeout_ms, 0), $2) + $3) * interval '1 millisecond'
+	FROM endpoints ep
+	WHERE ep.id = d.endpoint_id AND d.id = $4 AND d.status = 'pending' AND d.attempts >= $5
+		AND d.next_attempt_at <= $1
+	RETURNING d.id, d.team_id, d.attempts, d.event_id, d.endpoint_id, d.created_at)
+SELECT c.id, c.team_id, c.attempts, c.event_id, COALESCE(e.source_id, ''), COALESCE(e.event_type, ''),
+	COALESCE(e.content_type, ''), COALESCE(e.body, ''::bytea), COALESCE(e.received_at, c.created_at), c.endpoint_id,
+	ep.url, ep.enabled, ep.signing_scheme, ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule,
+	ep.rate_limit, ep.max_in_flight, ep.failing_since,
+	CASE WHEN e.id IS NULL THEN 'event expired' WHEN e.body_dropped THEN 'payload expired' ELSE '' END
+FROM c LEFT JOIN events e ON e.id = c.event_id AND e.received_at = c.created_at
+	JOIN endpoints ep ON ep.id = c.endpoint_id`
+
 // ClaimAttempt starts the next attempt of a pending delivery that is due
 // (next_attempt_at <= now) and has made at least n-1 attempts: it bumps
 // attempts and sets next_attempt_at to a lease of the endpoint's own
@@ -60,21 +78,23 @@ type Claimed struct {
 // prepared once) made while today's partition was empty would keep a
 // sequential scan of it as the day fills.
 func (s *Store) ClaimAttempt(ctx context.Context, deliveryID string, n int, now time.Time, defaultTimeout, margin time.Duration) (*Claimed, error) {
+	st, err := s.stmt(ctx, claimSQL)
+	if err != nil {
+		return nil, err
+	}
 	c := new(Claimed)
-	err := s.db.NewRaw(`WITH c AS (
-		UPDATE deliveries d SET attempts = d.attempts + 1, updated_at = ?0,
-			next_attempt_at = ?0::timestamptz + (COALESCE(NULLIF(ep.timeout_ms, 0), ?1) + ?2) * interval '1 millisecond'
-		FROM endpoints ep
-		WHERE ep.id = d.endpoint_id AND d.id = ?3 AND d.status = 'pending' AND d.attempts >= ?4
-			AND d.next_attempt_at <= ?0
-		RETURNING d.id, d.team_id, d.attempts, d.event_id, d.endpoint_id, d.created_at)
-	SELECT c.id AS delivery_id, c.team_id, c.attempts AS attempt, c.event_id, e.source_id, e.event_type,
-		e.content_type, e.body, e.received_at, c.endpoint_id, ep.url, ep.enabled, ep.signing_scheme,
-		ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule, ep.rate_limit, ep.max_in_flight, ep.failing_since,
-		CASE WHEN e.id IS NULL THEN 'event expired' WHEN e.body_dropped THEN 'payload expired' ELSE '' END AS expired
-	FROM c LEFT JOIN events e ON e.id = c.event_id AND e.received_at = c.created_at
-		JOIN endpoints ep ON ep.id = c.endpoint_id`,
-		now, defaultTimeout.Milliseconds(), margin.Milliseconds(), deliveryID, n-1).Scan(ctx, c)
+	var secrets, headers []byte
+	var failing sql.NullTime
+	err = st.QueryRowContext(ctx, now, defaultTimeout.Milliseconds(), margin.Milliseconds(), deliveryID, n-1).Scan(
+		&c.DeliveryID, &c.TeamID, &c.Attempt, &c.EventID, &c.SourceID, &c.EventType, &c.ContentType, &c.Body,
+		&c.ReceivedAt, &c.EndpointID, &c.URL, &c.EndpointEnabled, &c.SigningScheme, &secrets, &headers,
+		&c.TimeoutMS, &c.RetrySchedule, &c.RateLimit, &c.MaxInFlight, &failing, &c.Expired)
+	if err == nil {
+		if failing.Valid {
+			c.FailingSince = &failing.Time
+		}
+		err = errors.Join(json.Unmarshal(secrets, &c.Secrets), json.Unmarshal(headers, &c.Headers))
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: claim %s attempt %d: %w", deliveryID, n, ErrNotFound)
 	}
@@ -100,6 +120,26 @@ type Outcome struct {
 	EndpointID string
 }
 
+// finishSQL is FinishAttempt's statement.
+const finishSQL = `WITH a AS (
+	INSERT INTO delivery_attempts (delivery_id, n, started_at, duration_ms, url, request_headers,
+		response_status, response_headers, response_body, error, manual)
+	VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, $11)
+	ON CONFLICT (delivery_id, n, started_at) DO NOTHING),
+f AS (
+	UPDATE endpoints SET failing_since = CASE WHEN $12 THEN NULL ELSE $13::timestamptz END
+	WHERE id = $14 AND (failing_since IS NULL) = NOT $12)
+UPDATE deliveries SET status = $15, next_attempt_at = $16, last_status = $17, last_error = $18, updated_at = $13
+WHERE id = $1 AND attempts = $2`
+
+// nullTime passes a nil *time.Time as SQL NULL.
+func nullTime(t *time.Time) sql.NullTime {
+	if t == nil {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: *t, Valid: true}
+}
+
 // FinishAttempt records attempt a and settles its delivery in one
 // statement. The delivery is only updated if no later attempt was claimed
 // meanwhile (a manual redelivery racing a retry); the attempt row is kept
@@ -111,20 +151,22 @@ type Outcome struct {
 // and only that task, once, gets here with n. The conflict clause absorbs
 // an exact replay of the same insert.
 func (s *Store) FinishAttempt(ctx context.Context, a *Attempt, o Outcome, now time.Time) error {
-	_, err := s.db.NewRaw(`WITH a AS (
-		INSERT INTO delivery_attempts (delivery_id, n, started_at, duration_ms, url, request_headers,
-			response_status, response_headers, response_body, error, manual)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (delivery_id, n, started_at) DO NOTHING),
-	f AS (
-		UPDATE endpoints SET failing_since = CASE WHEN ? THEN NULL ELSE ?::timestamptz END
-		WHERE id = ? AND (failing_since IS NULL) = ?)
-	UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ?
-	WHERE id = ? AND attempts = ?`,
-		a.DeliveryID, a.N, a.StartedAt, a.DurationMS, a.URL, jsonb(a.RequestHeaders),
-		a.ResponseStatus, jsonb(a.ResponseHeaders), a.ResponseBody, a.Error, a.Manual,
-		o.Status == StatusSucceeded, now, o.EndpointID, o.Status != StatusSucceeded,
-		o.Status, o.NextAttemptAt, o.LastStatus, o.LastError, now, a.DeliveryID, a.N).Exec(ctx)
+	st, err := s.stmt(ctx, finishSQL)
+	if err != nil {
+		return err
+	}
+	reqH, err := json.Marshal(a.RequestHeaders)
+	if err != nil {
+		return err
+	}
+	respH, err := json.Marshal(a.ResponseHeaders)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, a.DeliveryID, a.N, a.StartedAt, a.DurationMS, a.URL, string(reqH),
+		a.ResponseStatus, string(respH), a.ResponseBody, a.Error, a.Manual,
+		o.Status == StatusSucceeded, now, o.EndpointID, o.Status,
+		nullTime(o.NextAttemptAt), o.LastStatus, o.LastError)
 	if err != nil {
 		return fmt.Errorf("store: finish %s attempt %d: %w", a.DeliveryID, a.N, err)
 	}

@@ -27,7 +27,8 @@ var ErrConflict = errors.New("conflict")
 
 // Store runs queries against a bun.IDB: the database or a transaction.
 type Store struct {
-	db bun.IDB
+	db    bun.IDB
+	stmts *stmtCache
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -37,7 +38,11 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 		pgdriver.WithTimeout(5*time.Second),
 		pgdriver.WithReadTimeout(30*time.Second),
 		pgdriver.WithWriteTimeout(10*time.Second),
+		// Hot-path statements are prepared (prepared.go): plan them once.
+		// Inlined bun queries are unaffected.
+		pgdriver.WithConnParams(map[string]any{"plan_cache_mode": "force_generic_plan"}),
 	))
+	sqldb.SetConnMaxLifetime(30 * time.Minute)
 	sqldb.SetMaxOpenConns(32)
 	sqldb.SetMaxIdleConns(32)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
@@ -52,7 +57,7 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 }
 
 // New returns a Store over db (a *bun.DB or a bun.Tx).
-func New(db bun.IDB) *Store { return &Store{db: db} }
+func New(db bun.IDB) *Store { return &Store{db: db, stmts: &stmtCache{m: map[string]*sql.Stmt{}}} }
 
 // DB returns the underlying handle, for callers that run their own queries.
 func (s *Store) DB() bun.IDB { return s.db }
@@ -60,7 +65,7 @@ func (s *Store) DB() bun.IDB { return s.db }
 // Tx runs fn in a transaction with a Store bound to it; fn's error rolls back.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&Store{db: tx})
+		return fn(&Store{db: tx, stmts: s.stmts})
 	})
 }
 
