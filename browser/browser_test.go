@@ -60,10 +60,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.submit(`a[href="/endpoints/new"]`)
 	b.typeInto("#url", sk.url())
 	b.typeInto("#description", "Billing service")
+	b.typeInto("#rate_limit", "50")
+	b.typeInto("#max_in_flight", "4")
 	b.do("tick the source", chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name="source_ids"][value=%q]`, sourceID))))
 	b.shot("endpoint-new")
 	b.submit(`form[action="/endpoints"] button[type="submit"]`)
-	b.waitText("main", 5*time.Second, false, sk.url(), "enabled", "Stripe payments")
+	// Redirect-after-POST: the new secret is shown once on the endpoint's page.
+	b.waitText("main", 5*time.Second, false, "Endpoint created", sk.url(), "enabled", "Stripe payments",
+		"New signing secret", "50 requests per second", "at most 4 at once")
+	endpointPath := b.path()
 	b.shot("endpoint")
 
 	// 4. Stripe sends a signed event; it reaches the sink byte for byte and
@@ -106,10 +111,27 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.waitText("main table", 5*time.Second, true, "user.login", "source.create", sourceID, "endpoint.create", "delivery.redeliver")
 	b.shot("audit")
 
+	// The endpoint's page after the failures, then the team page with an
+	// invite cancelled.
+	b.open(endpointPath)
+	b.shot("endpoint-after")
+	b.submit(`nav a[href="/team"]`)
+	b.typeInto("#invite-email", "ann@example.com")
+	b.submit(`form[action="/team/invites"] button[type="submit"]`)
+	b.waitText("main", 5*time.Second, false, "Invite link", "member for ann@example.com")
+	b.shot("team-invite")
+	b.do("accept the confirm dialog", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`))
+	b.submit(`form[action$="/revoke"] button[type="submit"]`)
+	b.waitText("main", 5*time.Second, false, "Invite cancelled")
+
 	// The same delivery page at a phone's width, for people to look at.
 	b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	b.open("/events/" + ev2)
 	b.shot("phone-event")
+	b.open(endpointPath)
+	b.shot("phone-endpoint")
+	b.open("/audit")
+	b.shot("phone-audit")
 	t.Logf("build, bootstrap and browser run took %s", time.Since(start).Round(time.Millisecond))
 }
 
