@@ -140,8 +140,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 }
 
 func (e *env) startWorker(sweep time.Duration) {
-	if sweep == 0 {
+	switch {
+	case sweep == 0:
 		sweep = 100 * time.Millisecond
+	case sweep < 0: // no sweeper: the normal path must do it alone
+		sweep = 0
 	}
 	e.worker = worker.New(e.relay, e.redis, e.log, worker.Options{Concurrency: 4,
 		PollInterval: 10 * time.Millisecond, DelayedCheckInterval: 100 * time.Millisecond,

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/hookrelay/hookrelay/internal/delivery"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/testenv"
 )
@@ -242,4 +243,22 @@ type failingEnqueuer struct{}
 
 func (failingEnqueuer) EnqueueContext(context.Context, *asynq.Task, ...asynq.Option) (*asynq.TaskInfo, error) {
 	return nil, errEnqueue
+}
+
+// Retries scheduled at sub-second times run on the normal path, without
+// the sweeper's help (asynq stores due times in whole seconds, so a task
+// may start a little before its delivery is due).
+func TestRetryWithoutSweeper(t *testing.T) {
+	e := newEnv(t, envOptions{noWorker: true, schedule: delivery.Schedule{1300 * time.Millisecond, 1700 * time.Millisecond}})
+	e.startWorker(-1)
+	src := e.stripeSource()
+	s := &sink{statuses: []int{500, 500, 200}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	ep, _ := e.endpoint(srv.URL, src)
+	_, resp := e.postStripe(src, stripeEvent("evt_nosweep", "invoice.paid"), stripeSecret, time.Now())
+	d := e.waitDelivery(resp["id"].(string), ep.ID, store.StatusSucceeded)
+	if d.Attempts != 3 {
+		t.Fatalf("attempts = %d, want 3", d.Attempts)
+	}
 }

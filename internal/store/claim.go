@@ -40,13 +40,15 @@ type Claimed struct {
 }
 
 // claimSQL is ClaimAttempt's statement; COALESCEs keep a missing event
-// (LEFT JOIN) scannable.
+// (LEFT JOIN) scannable. "Due" allows one second of earliness: asynq
+// stores ProcessAt in whole seconds, so a retry due at 12:00:00.9 may start
+// at 12:00:00.1; leases are far longer than that.
 const claimSQL = `WITH c AS (
 	UPDATE deliveries d SET attempts = d.attempts + 1, updated_at = $1,
 		next_attempt_at = $1::timestamptz + (COALESCE(NULLIF(ep.timeout_ms, 0), $2) + $3) * interval '1 millisecond'
 	FROM endpoints ep
 	WHERE ep.id = d.endpoint_id AND d.id = $4 AND d.status = 'pending' AND d.attempts >= $5
-		AND d.next_attempt_at <= $1
+		AND d.next_attempt_at <= $1::timestamptz + interval '1 second'
 	RETURNING d.id, d.team_id, d.attempts, d.event_id, d.endpoint_id, d.created_at)
 SELECT c.id, c.team_id, c.attempts, c.event_id, COALESCE(e.source_id, ''), COALESCE(e.event_type, ''),
 	COALESCE(e.content_type, ''), COALESCE(e.body, ''::bytea), COALESCE(e.received_at, c.created_at), c.endpoint_id,
