@@ -71,6 +71,9 @@ type Config struct {
 	// ShutdownTimeout is HOOKRELAY_SHUTDOWN_TIMEOUT for draining requests and
 	// in-flight deliveries.
 	ShutdownTimeout time.Duration
+	// SecretGrace is HOOKRELAY_SECRET_GRACE: how long a rotated-out source or
+	// endpoint secret stays valid (accepted, or signed with) next to the new one.
+	SecretGrace time.Duration
 	// NotifyURL is HOOKRELAY_NOTIFY_URL: where hookrelay sends events about
 	// itself (endpoint.disabled, delivery.exhausted, endpoint.recovered).
 	NotifyURL string
@@ -154,6 +157,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	durVar("HOOKRELAY_SWEEP_GRACE", 30*time.Second, &c.SweepGrace)
 	durVar("HOOKRELAY_SHUTDOWN_TIMEOUT", 20*time.Second, &c.ShutdownTimeout)
 	durVar("HOOKRELAY_AUTO_DISABLE_AFTER", 5*24*time.Hour, &c.AutoDisableAfter)
+	durVar("HOOKRELAY_SECRET_GRACE", 24*time.Hour, &c.SecretGrace)
 	durVar("HOOKRELAY_BREAKER_COOLDOWN", 30*time.Second, &c.BreakerCooldown)
 	intVar("HOOKRELAY_BREAKER_THRESHOLD", 5, &c.BreakerThreshold)
 	durVar("HOOKRELAY_RETENTION", 30*24*time.Hour, &c.Retention)
@@ -241,6 +245,7 @@ func (c *Config) Redacted() [][2]string {
 		{"HOOKRELAY_SWEEP_INTERVAL", c.SweepInterval.String()},
 		{"HOOKRELAY_SWEEP_GRACE", c.SweepGrace.String()},
 		{"HOOKRELAY_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()},
+		{"HOOKRELAY_SECRET_GRACE", c.SecretGrace.String()},
 		{"HOOKRELAY_NOTIFY_URL", c.NotifyURL},
 		{"HOOKRELAY_NOTIFY_SECRET", mask(c.NotifySecret)},
 		{"HOOKRELAY_AUTO_DISABLE_AFTER", c.AutoDisableAfter.String()},
