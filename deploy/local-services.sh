@@ -16,22 +16,9 @@ readonly wait_seconds=30
 # The app's own credentials; tests create hookrelay_test_* databases, hence CREATEDB.
 readonly app_role=hookrelay app_password=hookrelay app_db=hookrelay
 
-say() { printf 'local-services: %s\n' "$*"; }
-die() {
-	printf 'local-services: error: %s\n' "$*" >&2
-	exit 1
-}
-
-# as_root runs a command as root, through sudo when we are not root.
-as_root() {
-	if [[ $EUID -eq 0 ]]; then
-		"$@"
-	elif command -v sudo >/dev/null; then
-		sudo "$@"
-	else
-		die "root is needed to run '$*': run this script as root, or install sudo"
-	fi
-}
+prog=local-services
+# shellcheck source=deploy/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # as_user runs a command as another OS user (postgres, redis) from /, so the
 # user need not be able to read the current directory.
@@ -55,16 +42,7 @@ install_packages() {
 	if [[ $EUID -ne 0 ]] && ! command -v sudo >/dev/null; then
 		die "$* missing: run this script as root (or install sudo) so it can apt-get install them"
 	fi
-	say "installing $* with apt-get"
-	local log
-	log=$(mktemp)
-	if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >"$log" 2>&1 ||
-		! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$log" 2>&1; then
-		cat "$log" >&2
-		rm -f "$log"
-		die "apt-get install $* failed"
-	fi
-	rm -f "$log"
+	apt_install "$@"
 	installed_now+=("$@")
 }
 
