@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -42,14 +43,15 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // deps are the long-lived connections of a process.
 type deps struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	db    *bun.DB
-	redis asynq.RedisClientOpt
-	rdb   *redis.Client
-	aq    *asynq.Client
-	insp  *asynq.Inspector
-	relay *relay.Relay
+	cfg         *config.Config
+	log         *slog.Logger
+	db          *bun.DB
+	bookkeeping *sql.DB
+	redis       asynq.RedisClientOpt
+	rdb         *redis.Client
+	aq          *asynq.Client
+	insp        *asynq.Inspector
+	relay       *relay.Relay
 	// gate is the relay's endpoint gate; the dashboard reads circuits from it.
 	gate *delivery.Gate
 	// metrics is this process's collectors, on its own registry.
@@ -74,6 +76,10 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 		return nil, err
 	}
 	d.db = db
+	if d.bookkeeping, err = store.OpenBookkeeping(ctx, cfg.DatabaseURL); err != nil {
+		d.close()
+		return nil, err
+	}
 	d.redis = asynq.RedisClientOpt{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB}
 	d.rdb = redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB})
 	d.aq = asynq.NewClientFromRedisClient(d.rdb)
@@ -87,7 +93,7 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 	guard := delivery.NewGuard(cfg.AllowCIDRs)
 	client := delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/" + version,
 		MaxResponseBytes: cfg.ResponseBodyLimit})
-	d.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: d.aq, Inspector: d.insp,
+	d.relay = relay.New(relay.Deps{Store: store.New(db).WithBookkeeping(d.bookkeeping), Box: box, Enqueuer: d.aq, Inspector: d.insp,
 		Client: client, Guard: guard, Logger: d.log, LoginLimiter: newLoginLimiter(d.rdb, d.log),
 		Gate: d.newGate(delivery.GateOptions{BreakerThreshold: cfg.BreakerThreshold,
 			BreakerCooldown: cfg.BreakerCooldown}), Metrics: d.metrics},
@@ -172,6 +178,9 @@ func (d *deps) close() {
 	}
 	if d.rdb != nil {
 		_ = d.rdb.Close()
+	}
+	if d.bookkeeping != nil {
+		_ = d.bookkeeping.Close()
 	}
 	if d.db != nil {
 		_ = d.db.Close()

@@ -27,16 +27,23 @@ type stmtCache struct {
 // stmt returns query prepared on the store's database (cached), or on its
 // transaction (closed with it).
 func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	var pool *sql.DB
 	switch db := s.db.(type) {
 	case bun.Tx:
 		return db.Tx.PrepareContext(ctx, query)
 	case *bun.DB:
+		pool = db.DB
+	}
+	if s.bookkeeping != nil {
+		pool = s.bookkeeping
+	}
+	if pool != nil {
 		s.stmts.mu.Lock()
 		defer s.stmts.mu.Unlock()
 		if st, ok := s.stmts.m[query]; ok {
 			return st, nil
 		}
-		st, err := db.DB.PrepareContext(ctx, query)
+		st, err := pool.PrepareContext(ctx, query)
 		if err != nil {
 			return nil, fmt.Errorf("store: prepare: %w", err)
 		}

@@ -29,6 +29,9 @@ var ErrConflict = errors.New("conflict")
 type Store struct {
 	db    bun.IDB
 	stmts *stmtCache
+	// bookkeeping, when set, runs the delivery claim and finish (see
+	// WithBookkeeping).
+	bookkeeping *sql.DB
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -54,6 +57,40 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	return db, nil
+}
+
+// OpenBookkeeping opens the pool for delivery bookkeeping (claiming and
+// finishing attempts) with synchronous_commit off: those commits return
+// before their WAL reaches disk. A PostgreSQL crash can then forget the
+// last moments of bookkeeping, so a delivery sent just before it may be
+// sent again: the at-least-once promise consumers already dedupe on by
+// webhook-id. Events and their deliveries are still committed durably by
+// ingest before any provider is answered; only this pool is relaxed, and
+// it was worth a third more deliveries per second (README, Benchmark).
+func OpenBookkeeping(ctx context.Context, dsn string) (*sql.DB, error) {
+	sqldb := sql.OpenDB(pgdriver.NewConnector(
+		pgdriver.WithDSN(dsn),
+		pgdriver.WithTimeout(5*time.Second),
+		pgdriver.WithReadTimeout(30*time.Second),
+		pgdriver.WithWriteTimeout(10*time.Second),
+		pgdriver.WithConnParams(map[string]any{"plan_cache_mode": "force_generic_plan", "synchronous_commit": "off"}),
+	))
+	sqldb.SetMaxOpenConns(32)
+	sqldb.SetMaxIdleConns(32)
+	sqldb.SetConnMaxLifetime(30 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqldb.PingContext(pctx); err != nil {
+		_ = sqldb.Close()
+		return nil, fmt.Errorf("store: connect bookkeeping pool: %w", err)
+	}
+	return sqldb, nil
+}
+
+// WithBookkeeping returns a Store that claims and finishes attempts on
+// pool (from OpenBookkeeping); everything else stays on the main pool.
+func (s *Store) WithBookkeeping(pool *sql.DB) *Store {
+	return &Store{db: s.db, stmts: &stmtCache{m: map[string]*sql.Stmt{}}, bookkeeping: pool}
 }
 
 // New returns a Store over db (a *bun.DB or a bun.Tx).

@@ -103,3 +103,35 @@ func TestAuditAppendOnly(t *testing.T) {
 		t.Fatalf("audit %+v %v", rows, err)
 	}
 }
+
+// The bookkeeping pool (synchronous_commit off) claims and finishes like
+// the main one, and really runs with that setting.
+func TestBookkeepingPool(t *testing.T) {
+	db, dsn := testenv.Postgres(t)
+	ctx := context.Background()
+	pool, err := store.OpenBookkeeping(ctx, dsn)
+	testenv.Must(t, err)
+	defer pool.Close()
+	var mode string
+	testenv.Must(t, pool.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&mode))
+	if mode != "off" {
+		t.Fatalf("bookkeeping pool synchronous_commit = %s", mode)
+	}
+	st := store.New(db).WithBookkeeping(pool)
+	src, ep := seed(t, st)
+	now := time.Now().UTC()
+	e := &store.Event{ID: store.NewID("evt"), TeamID: "team_1", SourceID: src.ID, ReceivedAt: now, Body: []byte(`{}`), Verified: true}
+	_, err = st.InsertEvent(ctx, e)
+	testenv.Must(t, err)
+	d := store.Delivery{ID: store.NewID("dlv"), TeamID: "team_1", EventID: e.ID, EndpointID: ep.ID,
+		Status: store.StatusPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}
+	testenv.Must(t, st.InsertDeliveries(ctx, []store.Delivery{d}))
+	c, err := st.ClaimAttempt(ctx, d.ID, 1, now, 15*time.Second, time.Minute)
+	testenv.Must(t, err)
+	testenv.Must(t, st.FinishAttempt(ctx, &store.Attempt{DeliveryID: d.ID, N: c.Attempt, StartedAt: now, URL: ep.URL,
+		ResponseStatus: 204}, store.Outcome{Status: store.StatusSucceeded, LastStatus: 204, EndpointID: ep.ID}, now))
+	got, err := st.GetDelivery(ctx, "team_1", d.ID)
+	if err != nil || got.Status != store.StatusSucceeded {
+		t.Fatalf("delivery %+v, %v", got, err)
+	}
+}
