@@ -56,6 +56,11 @@ func adminBootstrap(ctx context.Context, cfg *config.Config, stdout io.Writer) e
 	} else {
 		fmt.Fprintf(stdout, "  Already set up (team %s). A new API token:\n", b.TeamID)
 		fmt.Fprintf(stdout, "    bin/hookrelay admin token create --team %s --name laptop\n", b.TeamID)
+		if b.AdminPassword != "" {
+			fmt.Fprintf(stdout, "  Dashboard login (shown once):     %s / %s\n", b.AdminEmail, b.AdminPassword)
+		} else {
+			fmt.Fprintf(stdout, "  A new dashboard account:\n    bin/hookrelay admin create-user --email you@example.com --password '…' --team %s --role owner\n", b.TeamID)
+		}
 	}
 	fmt.Fprintf(stdout, "  Dashboard:                        %s/\n", cfg.PublicURL)
 	fmt.Fprintf(stdout, "  Add an endpoint (e.g. your app on :3000):\n")

@@ -154,3 +154,34 @@ func TestRolesInvitesAndLastOwner(t *testing.T) {
 		t.Fatalf("role change audit: %+v", rows)
 	}
 }
+
+// Bootstrap on an installation that has a team but no accounts (one from
+// before the dashboard) creates an owner; the operations team never counts
+// as the installation's team.
+func TestBootstrapUpgradesAndSkipsOpsTeam(t *testing.T) {
+	ctx := context.Background()
+	db, _ := testenv.Postgres(t)
+	box, err := secret.ParseKeys(secret.NewKey("k1"))
+	testenv.Must(t, err)
+	r := relay.New(relay.Deps{Store: store.New(db), Box: box}, relay.Options{BcryptCost: 4})
+	testenv.Must(t, r.EnsureOps(ctx, "http://127.0.0.1:9/notify", "whsec_bm90aWZ5LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm"))
+	b, err := r.Bootstrap(ctx)
+	if err != nil || !b.Created || b.TeamID == relay.OpsTeamID {
+		t.Fatalf("fresh bootstrap with an ops team present: %+v %v", b, err)
+	}
+	// An older install: a team, no users.
+	db2, _ := testenv.Postgres(t)
+	r2 := relay.New(relay.Deps{Store: store.New(db2), Box: box}, relay.Options{BcryptCost: 4})
+	testenv.Must(t, store.New(db2).CreateTeam(ctx, &store.Team{ID: store.NewID("team"), Name: "old"}))
+	b2, err := r2.Bootstrap(ctx)
+	if err != nil || b2.Created || b2.AdminPassword == "" {
+		t.Fatalf("upgrade bootstrap: %+v %v", b2, err)
+	}
+	if _, err := r2.Login(ctx, b2.AdminEmail, b2.AdminPassword, "", ""); err != nil {
+		t.Fatalf("cannot log in with the upgrade account: %v", err)
+	}
+	b3, err := r2.Bootstrap(ctx)
+	if err != nil || b3.AdminPassword != "" {
+		t.Fatalf("third bootstrap made another account: %+v %v", b3, err)
+	}
+}

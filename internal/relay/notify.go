@@ -14,7 +14,7 @@ import (
 // The operations team, source and endpoint have fixed ids: every process
 // of an installation finds the same ones, and EnsureOps is idempotent.
 const (
-	OpsTeamID     = "team_hookrelay_ops"
+	OpsTeamID     = store.OpsTeamID
 	OpsSourceID   = "src_hookrelay_ops"
 	OpsEndpointID = "ep_hookrelay_ops"
 )

@@ -92,7 +92,15 @@ func (r *Relay) Bootstrap(ctx context.Context) (*Bootstrapped, error) {
 		return nil, err
 	}
 	if len(teams) > 0 {
-		return &Bootstrapped{TeamID: teams[0].ID}, nil
+		out := &Bootstrapped{TeamID: teams[0].ID}
+		// An installation from before dashboard accounts has teams but no
+		// one who can sign in: give its first team an owner.
+		if n, err := r.st.CountUsers(ctx); err != nil || n > 0 {
+			return out, err
+		}
+		out.AdminEmail, out.AdminPassword = BootstrapAdminEmail, randomToken("")[:24]
+		_, err := r.CreateUser(ctx, SystemActor(out.TeamID), out.AdminEmail, "Admin", out.AdminPassword, out.TeamID, store.RoleOwner)
+		return out, err
 	}
 	team := &store.Team{ID: store.NewID("team"), Name: "Default team"}
 	a := SystemActor(team.ID)

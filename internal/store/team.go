@@ -47,10 +47,14 @@ func (s *Store) CreateTeam(ctx context.Context, t *Team) error {
 	return nil
 }
 
-// ListTeams returns every team, oldest first.
+// OpsTeamID is the internal team that carries hookrelay's own
+// notifications; it is nobody's team and ListTeams leaves it out.
+const OpsTeamID = "team_hookrelay_ops"
+
+// ListTeams returns every team people use, oldest first.
 func (s *Store) ListTeams(ctx context.Context) ([]Team, error) {
 	var ts []Team
-	if err := s.db.NewSelect().Model(&ts).Order("id").Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&ts).Where("id <> ?", OpsTeamID).Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: list teams: %w", err)
 	}
 	return ts, nil
@@ -63,6 +67,15 @@ func (s *Store) GetTeam(ctx context.Context, id string) (*Team, error) {
 		return nil, notFound(err, "team", id)
 	}
 	return t, nil
+}
+
+// CountUsers counts dashboard accounts.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Table("users").Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: count users: %w", err)
+	}
+	return int(n), nil
 }
 
 // CreateAPIToken inserts a token row (its hash, never the token).
