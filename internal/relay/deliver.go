@@ -178,7 +178,7 @@ func (r *Relay) finish(ctx context.Context, c *store.Claimed, manual bool, start
 			o.Status = store.StatusFailed
 		}
 	}
-	if err := r.st.FinishAttempt(ctx, a, o, now); err != nil {
+	if err := r.recordAttempt(ctx, a, o, now); err != nil {
 		return err
 	}
 	r.m.Attempt(c.EndpointID, attemptOutcome(o.Status, res), res.Duration)
@@ -204,6 +204,30 @@ func (r *Relay) finish(ctx context.Context, c *store.Claimed, manual bool, start
 		}
 	}
 	return nil
+}
+
+// finishRetries bounds how long recordAttempt keeps trying (about 15 s).
+var finishRetries = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second,
+	2 * time.Second, 4 * time.Second, 8 * time.Second}
+
+// recordAttempt stores an attempt that was made, retrying through a short
+// PostgreSQL outage: given up, the delivery would sit out its lease (the
+// endpoint's timeout plus a margin) before anyone could try again, and
+// the request just made would be sent a second time.
+func (r *Relay) recordAttempt(ctx context.Context, a *store.Attempt, o store.Outcome, now time.Time) error {
+	err := r.st.FinishAttempt(ctx, a, o, now)
+	for _, wait := range finishRetries {
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		r.log.Warn("finish_retry", "delivery_id", a.DeliveryID, "attempt", a.N, "error", err.Error())
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		err = r.st.FinishAttempt(ctx, a, o, now)
+	}
+	return err
 }
 
 // disableEndpoint turns off an endpoint (410, or failing too long) with an
