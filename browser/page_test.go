@@ -96,7 +96,7 @@ func (b *tab) submit(sel string) {
 	if err != nil {
 		b.fail("click %s: %v", sel, err)
 	}
-	// 201: the invite form answers with the team page and the link.
+	// Forms answer 303 to a page; chromedp reports the page it lands on.
 	if resp.Status/100 != 2 {
 		b.fail("click %s: the next page answered HTTP %d", sel, resp.Status)
 	}

@@ -35,6 +35,9 @@ func (d *Dashboard) teamPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if link := d.takeOnce(c); link != "" {
+		data["InviteURL"] = link
+	}
 	return d.render(c, "team", data)
 }
 
@@ -42,17 +45,17 @@ func (d *Dashboard) teamPage(c *fiber.Ctx) error {
 // the admin sends the link themselves.
 func (d *Dashboard) createInvite(c *fiber.Ctx) error {
 	tok, _, err := d.Relay.CreateInvite(c.UserContext(), current(c), c.IP(), c.FormValue("role"), c.FormValue("email"))
-	data, derr := d.teamData(c)
-	if derr != nil {
-		return derr
-	}
 	if err != nil {
+		data, derr := d.teamData(c)
+		if derr != nil {
+			return derr
+		}
 		data["Form"] = form(c, "role", "email")
 		return d.invalid(c, "team", data, err)
 	}
-	data["InviteURL"] = d.PublicURL + "/invite/" + tok
-	c.Status(fiber.StatusCreated)
-	return d.render(c, "team", data)
+	// Redirect-after-POST with the link sealed for one view: a reload
+	// neither shows it again nor creates a second invite.
+	return d.redirectOnce(c, "/team", "Invite created.", d.PublicURL+"/invite/"+tok)
 }
 
 func (d *Dashboard) setRole(c *fiber.Ctx) error {

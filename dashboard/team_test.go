@@ -56,7 +56,8 @@ func TestInviteFlow(t *testing.T) {
 	r := admin.post("/team/invites", url.Values{"role": {"owner"}})
 	wantStatus(t, r, 403) // only owners invite owners
 	r = admin.post("/team/invites", url.Values{"role": {"member"}, "email": {"new@example.test"}})
-	wantStatus(t, r, 201)
+	wantStatus(t, r, 303)
+	r = admin.follow(r)
 	m := inviteURL.FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("no invite link in:\n%s", r.body)
@@ -104,7 +105,7 @@ func TestInviteFlow(t *testing.T) {
 	wantStatus(t, anon.get(path), 404) // used up
 
 	// A signed-in user of another team joins with one click.
-	r = admin.post("/team/invites", url.Values{"role": {"viewer"}})
+	r = admin.follow(admin.post("/team/invites", url.Values{"role": {"viewer"}}))
 	path = inviteURL.FindStringSubmatch(r.body)[1]
 	elsewhere := h.signIn("owner", h.newTeam("Elsewhere"))
 	r = elsewhere.get(path)
@@ -126,7 +127,8 @@ func TestRevokeInvite(t *testing.T) {
 	invite := func(c *client, role string) (id, path string) {
 		t.Helper()
 		r := c.post("/team/invites", url.Values{"role": {role}, "email": {role + "@example.test"}})
-		wantStatus(t, r, 201)
+		wantStatus(t, r, 303)
+		r = c.follow(r)
 		path = inviteURL.FindStringSubmatch(r.body)[1]
 		var row struct{ ID string }
 		testenv.Must(t, h.db.NewSelect().Table("invites").Column("id").Where("email = ?", role+"@example.test").Scan(h.ctx(), &row))
