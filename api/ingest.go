@@ -36,7 +36,8 @@ func (s *server) ingest(c *fiber.Ctx) error {
 	sourceID = isrc.Source.ID
 	// BodyRaw, not Body: Body decompresses, and signatures cover the bytes
 	// on the wire. Copied because Fiber reuses the buffer.
-	body := append([]byte(nil), c.BodyRaw()...)
+	// Never nil: an empty body is stored as empty bytes, not NULL.
+	body := append(make([]byte, 0, len(c.BodyRaw())), c.BodyRaw()...)
 	header := make(http.Header, 16)
 	c.Request().Header.VisitAll(func(k, v []byte) {
 		header.Add(string(k), string(v))

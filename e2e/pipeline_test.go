@@ -14,6 +14,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookrelay/hookrelay/internal/delivery"
+	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/testenv"
 )
@@ -260,5 +261,28 @@ func TestRetryWithoutSweeper(t *testing.T) {
 	d := e.waitDelivery(resp["id"].(string), ep.ID, store.StatusSucceeded)
 	if d.Attempts != 3 {
 		t.Fatalf("attempts = %d, want 3", d.Attempts)
+	}
+}
+
+// An empty body is a valid webhook (some senders ping with one): stored as
+// empty bytes and forwarded as such, not refused with a 503.
+func TestEmptyBodyIngested(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	name, kind := "pinger", "none"
+	src, err := e.api.CreateSource(context.Background(), e.actor, relay.SourceInput{Name: &name, Provider: &kind})
+	testenv.Must(t, err)
+	s := &sink{}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	ep, _ := e.endpoint(srv.URL, src)
+	status, resp := e.post("/in/"+src.IngestToken, nil, nil)
+	if status != 200 {
+		t.Fatalf("empty body: %d %v", status, resp)
+	}
+	e.waitDelivery(resp["id"].(string), ep.ID, store.StatusSucceeded)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.bodies) != 1 || len(s.bodies[0]) != 0 {
+		t.Fatalf("forwarded %q, want an empty body", s.bodies)
 	}
 }

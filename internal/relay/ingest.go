@@ -82,6 +82,9 @@ func (r *Relay) Ingest(ctx context.Context, in []Inbound) ([]Ingested, error) {
 		e := &store.Event{ID: store.NewID("evt"), TeamID: x.Source.TeamID, SourceID: x.Source.ID,
 			ReceivedAt: x.ReceivedAt, EventType: clean(x.Result.EventType), ContentType: clean(x.ContentType),
 			Headers: cleanHeaders(x.Headers), Body: x.Body, Verified: x.Result.Verified}
+		if e.Body == nil {
+			e.Body = []byte{} // events.body is NOT NULL; an empty webhook is still a webhook
+		}
 		if pid := clean(x.Result.EventID); pid != "" {
 			e.ProviderEventID = &pid
 		}

@@ -25,14 +25,16 @@ type Box struct {
 // ParseKeys parses "kid:base64key,kid2:base64key" (32-byte keys).
 func ParseKeys(spec string) (*Box, error) {
 	b := &Box{aeads: map[string]cipher.AEAD{}}
-	for _, part := range strings.Split(spec, ",") {
+	for i, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
+		// Errors name the entry by position, never by content: a malformed
+		// entry may be a bare key.
 		kid, enc, ok := strings.Cut(part, ":")
-		if !ok || kid == "" {
-			return nil, fmt.Errorf("secret: key %q: want kid:base64", kid)
+		if !ok || kid == "" || len(kid) > 32 {
+			return nil, fmt.Errorf("secret: key entry %d: want kid:base64", i+1)
 		}
 		raw, err := base64.StdEncoding.DecodeString(enc)
 		if err != nil || len(raw) != 32 {

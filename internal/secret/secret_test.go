@@ -3,6 +3,7 @@ package secret
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -33,6 +34,14 @@ func TestSealOpenRotation(t *testing.T) {
 	}
 	if _, err := both.Open("k9", ct, nil); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestParseKeysNeverEchoesAKey(t *testing.T) {
+	bare := strings.TrimPrefix(NewKey("k1"), "k1:")
+	_, err := ParseKeys(bare)
+	if err == nil || strings.Contains(err.Error(), bare) || strings.Contains(err.Error(), bare[:12]) {
+		t.Fatalf("error %v echoes the key", err)
 	}
 }
 
