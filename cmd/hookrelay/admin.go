@@ -172,7 +172,11 @@ func runTrigger(ctx context.Context, cfg *config.Config, args []string, stdout i
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("Stripe-Signature", signed.Header)
 	req.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
-	resp, err := http.DefaultClient.Do(req)
+	// hookrelay's own ingest URL, which the operator configured; still no
+	// proxy from the environment and no redirects followed.
+	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("trigger: is hookrelay running at %s? %w", cfg.PublicURL, err)
 	}

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/hookrelay/hookrelay/internal/store"
@@ -17,7 +18,11 @@ type Batcher struct {
 	ch       chan *pendingIngest
 	maxBatch int
 	wg       sync.WaitGroup
-	once     sync.Once
+	// mu guards closed: a request arriving after Shutdown (a handler that
+	// outlived the HTTP drain) gets ErrUnavailable instead of a send on a
+	// closed channel.
+	mu     sync.RWMutex
+	closed bool
 }
 
 type pendingIngest struct {
@@ -46,18 +51,30 @@ func (r *Relay) NewBatcher(loops, maxBatch int) *Batcher {
 // returns after its transaction committed.
 func (b *Batcher) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
 	p := &pendingIngest{ctx: ctx, in: in, done: make(chan ingestResult, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return Ingested{}, fmt.Errorf("%w: shutting down", ErrUnavailable)
+	}
 	select {
 	case b.ch <- p:
 	case <-ctx.Done():
+		b.mu.RUnlock()
 		return Ingested{}, ctx.Err()
 	}
+	b.mu.RUnlock()
 	res := <-p.done // always answered: the loop owns p once queued
 	return res.out, res.err
 }
 
 // Shutdown stops the loops after the queued requests are committed.
 func (b *Batcher) Shutdown() {
-	b.once.Do(func() { close(b.ch) })
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.ch)
+	}
+	b.mu.Unlock()
 	b.wg.Wait()
 }
 

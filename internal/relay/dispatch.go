@@ -10,10 +10,12 @@ import (
 // slow or absent Redis never holds an acknowledgement back. It is bounded;
 // when full, work is dropped and the sweeper enqueues it later.
 type Dispatcher struct {
-	r    *Relay
-	ch   chan []Ingested
-	wg   sync.WaitGroup
-	once sync.Once
+	r  *Relay
+	ch chan []Ingested
+	wg sync.WaitGroup
+	// mu guards closed: work submitted after Shutdown is left to the sweeper.
+	mu     sync.RWMutex
+	closed bool
 }
 
 // NewDispatcher starts workers goroutines draining a queue of size buf.
@@ -33,6 +35,11 @@ func (r *Relay) NewDispatcher(workers, buf int) *Dispatcher {
 
 // Submit hands results over without blocking.
 func (d *Dispatcher) Submit(res []Ingested) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return
+	}
 	select {
 	case d.ch <- res:
 	default:
@@ -42,6 +49,11 @@ func (d *Dispatcher) Submit(res []Ingested) {
 
 // Shutdown stops taking work and waits until what was submitted is enqueued.
 func (d *Dispatcher) Shutdown() {
-	d.once.Do(func() { close(d.ch) })
+	d.mu.Lock()
+	if !d.closed {
+		d.closed = true
+		close(d.ch)
+	}
+	d.mu.Unlock()
 	d.wg.Wait()
 }
