@@ -114,7 +114,7 @@ func (r *Relay) CreateUser(ctx context.Context, a Actor, email, name, password, 
 			return err
 		}
 		if teamID == "" {
-			return nil
+			return r.audit(ctx, tx, a, "user.create", "user", u.ID, map[string]any{"email": email})
 		}
 		if err := tx.UpsertMembership(ctx, &store.Membership{TeamID: teamID, UserID: u.ID, Role: role}); err != nil {
 			return err
@@ -159,7 +159,9 @@ func (r *Relay) Login(ctx context.Context, email, password, ip, userAgent string
 		return nil, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		r.auditUserTeams(ctx, u, ip, "user.login_failed")
+		if err := r.auditUserTeams(ctx, r.st, u, ip, "user.login_failed"); err != nil {
+			r.log.Warn("audit_failed", "action", "user.login_failed", "error", err.Error())
+		}
 		return nil, ErrBadCredentials
 	}
 	now := r.Now()
@@ -169,10 +171,15 @@ func (r *Relay) Login(ctx context.Context, email, password, ip, userAgent string
 	if teams, err := r.st.TeamsOf(ctx, u.ID); err == nil && len(teams) > 0 {
 		se.TeamID = &teams[0].TeamID
 	}
-	if err := r.st.CreateSession(ctx, se); err != nil {
+	err = r.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateSession(ctx, se); err != nil {
+			return err
+		}
+		return r.auditUserTeams(ctx, tx, u, ip, "user.login")
+	})
+	if err != nil {
 		return nil, err
 	}
-	r.auditUserTeams(ctx, u, ip, "user.login")
 	return &Login{Token: tok, Session: se, User: u}, nil
 }
 
@@ -187,17 +194,23 @@ func truncate(s string, n int) string {
 
 // auditUserTeams writes an audit row in every team of u (logins belong to
 // no single team, and each team's reviewers should see them).
-func (r *Relay) auditUserTeams(ctx context.Context, u *store.User, ip, action string) {
-	teams, err := r.st.TeamsOf(ctx, u.ID)
+// A user in no team gets one row with an empty team, so nothing goes
+// unrecorded. Pass the transaction of the change it records.
+func (r *Relay) auditUserTeams(ctx context.Context, st *store.Store, u *store.User, ip, action string) error {
+	teams, err := st.TeamsOf(ctx, u.ID)
 	if err != nil {
-		return
+		return err
+	}
+	if len(teams) == 0 {
+		teams = []store.Membership{{}}
 	}
 	for _, m := range teams {
 		a := Actor{TeamID: m.TeamID, Kind: "user", ID: u.Email, IP: ip}
-		if err := r.audit(ctx, r.st, a, action, "user", u.ID, nil); err != nil {
-			r.log.Warn("audit_failed", "action", action, "error", err.Error())
+		if err := r.audit(ctx, st, a, action, "user", u.ID, nil); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // Current is who a session belongs to and what it may do.
@@ -270,17 +283,15 @@ func (r *Relay) ChangePassword(ctx context.Context, c *Current, ip, oldPW, newPW
 	if err != nil {
 		return err
 	}
-	err = r.st.Tx(ctx, func(tx *store.Store) error {
+	return r.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.SetPassword(ctx, c.User.ID, string(hash), r.Now()); err != nil {
 			return err
 		}
-		return tx.DeleteUserSessions(ctx, c.User.ID, c.Session.Hash)
+		if err := tx.DeleteUserSessions(ctx, c.User.ID, c.Session.Hash); err != nil {
+			return err
+		}
+		return r.auditUserTeams(ctx, tx, c.User, ip, "user.password_change")
 	})
-	if err != nil {
-		return err
-	}
-	r.auditUserTeams(ctx, c.User, ip, "user.password_change")
-	return nil
 }
 
 // CreateTeam makes a team with the user as its owner.
@@ -338,7 +349,13 @@ func (r *Relay) AcceptInvite(ctx context.Context, token string, u *store.User, i
 		if err := tx.AcceptInvite(ctx, in.ID, u.ID, r.Now()); err != nil {
 			return err
 		}
-		if err := tx.UpsertMembership(ctx, &store.Membership{TeamID: in.TeamID, UserID: u.ID, Role: in.Role}); err != nil {
+		role := in.Role
+		// An invite never demotes: a member accepting a lower-role link
+		// keeps the role they have (else a lone owner could orphan a team).
+		if m, err := tx.GetMembership(ctx, in.TeamID, u.ID); err == nil && roleRank[m.Role] > roleRank[role] {
+			role = m.Role
+		}
+		if err := tx.UpsertMembership(ctx, &store.Membership{TeamID: in.TeamID, UserID: u.ID, Role: role}); err != nil {
 			return err
 		}
 		a := Actor{TeamID: in.TeamID, Kind: "user", ID: u.Email, IP: ip}

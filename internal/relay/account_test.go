@@ -131,6 +131,15 @@ func TestRolesInvitesAndLastOwner(t *testing.T) {
 	if _, err := r.AcceptInvite(ctx, tok, viv, ""); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("invite %s used twice: %v", inv.ID, err)
 	}
+	// The owner opening a viewer link to their own team stays owner.
+	tok2, _, err := r.CreateInvite(ctx, owner, "", store.RoleViewer, "")
+	testenv.Must(t, err)
+	if _, err := r.AcceptInvite(ctx, tok2, owner.User, ""); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := st.GetMembership(ctx, team, owner.User.ID); m == nil || m.Role != store.RoleOwner {
+		t.Fatalf("owner demoted by an invite: %+v", m)
+	}
 	viewer := login("viv@example.com")
 	if viewer.Role != store.RoleViewer || viewer.Can(relay.PermConfigure) || !viewer.Can(relay.PermRead) {
 		t.Fatalf("viewer = %+v", viewer)
