@@ -86,6 +86,9 @@ func (d *Dashboard) updateEndpoint(c *fiber.Ctx) error {
 	data["Endpoint"] = ep
 	in, err := f.input()
 	if err == nil {
+		err = keepHeaderValues(&in, ep.Headers)
+	}
+	if err == nil {
 		_, err = d.Relay.UpdateEndpoint(c.UserContext(), actor(c), ep.ID, in)
 	}
 	if err != nil {

@@ -36,8 +36,10 @@ func endpointFormOf(ep *store.Endpoint) endpointForm {
 	if ep.MaxInFlight > 0 {
 		f.MaxInFlight = strconv.Itoa(ep.MaxInFlight)
 	}
+	// Header values often hold credentials: the form shows a placeholder,
+	// and keepHeaderValues puts the stored value back when it is unchanged.
 	for _, k := range slices.Sorted(maps.Keys(ep.Headers)) {
-		f.Headers += k + ": " + ep.Headers[k] + "\n"
+		f.Headers += k + ": " + keptValue + "\n"
 	}
 	return f
 }
@@ -102,6 +104,28 @@ func wholeNumber(field, v, msg string) (*int, error) {
 		}
 	}
 	return &n, nil
+}
+
+// keptValue stands for a custom header's stored value in the edit form.
+const keptValue = "(unchanged)"
+
+// keepHeaderValues replaces the placeholder with the endpoint's stored
+// value; a placeholder for a header the endpoint did not have is an error.
+func keepHeaderValues(in *relay.EndpointInput, stored map[string]string) error {
+	if in.Headers == nil {
+		return nil
+	}
+	for k, v := range *in.Headers {
+		if v != keptValue {
+			continue
+		}
+		old, ok := stored[k]
+		if !ok {
+			return &relay.ValidationError{Field: "headers", Msg: fmt.Sprintf("%s has no stored value to keep: type one", k)}
+		}
+		(*in.Headers)[k] = old
+	}
+	return nil
 }
 
 // endpointFormData is what the create and edit forms need.

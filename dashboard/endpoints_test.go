@@ -108,6 +108,27 @@ func TestEndpointPagesAndForm(t *testing.T) {
 		t.Fatalf("endpoint %+v", got)
 	}
 
+	// Header values are credentials: neither the page nor the edit form
+	// shows them, and saving the form unchanged keeps them.
+	viewer = h.signIn("viewer")
+	for _, c := range []*client{viewer, member} {
+		for _, p := range []string{"/endpoints/" + got.ID, "/endpoints/" + got.ID + "/edit"} {
+			if b := c.get(p).body; strings.Contains(b, "prod") {
+				t.Fatalf("%s shows a custom header value", p)
+			}
+		}
+	}
+	r = member.post("/endpoints/"+got.ID, url.Values{"url": {"http://127.0.0.1:9/b"}, "source_ids": {src.ID},
+		"headers": {"X-Env: (unchanged)\nX-Team: b"}, "signing_scheme": {"stripe"}})
+	wantStatus(t, r, 303)
+	kept, err := h.relay.Store().GetEndpoint(h.ctx(), h.team, got.ID)
+	testenv.Must(t, err)
+	if kept.Headers["X-Env"] != "prod" || kept.Headers["X-Team"] != "b" {
+		t.Fatalf("headers after an edit: %v", kept.Headers)
+	}
+	r = member.post("/endpoints/"+got.ID, url.Values{"url": {"http://127.0.0.1:9/b"}, "headers": {"X-New: (unchanged)"}})
+	wantStatus(t, r, 422)
+
 	r = member.post("/endpoints/"+ep.ID, url.Values{"url": {"http://127.0.0.1:9/renamed"}, "description": {"billing"}})
 	wantStatus(t, r, 303)
 	wantStatus(t, member.post("/endpoints/"+ep.ID+"/disable", nil), 303)
