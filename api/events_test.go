@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -148,6 +150,12 @@ func TestEventAndDeliveryDetail(t *testing.T) {
 		str(ev, "source_id") != str(src, "id") || h["Stripe-Signature"] == nil ||
 		string(body) != `{"data":{"object":{"amount":1200}},"id":"evt_detail","object":"event","type":"invoice.paid"}` {
 		t.Fatalf("event %v", ev)
+	}
+	// body_base64 is the exact bytes stored, whatever the JSON view does.
+	var stored []byte
+	testenv.Must(t, e.db.NewSelect().Table("events").Column("body").Where("id = ?", id).Scan(context.Background(), &stored))
+	if raw, err := base64.StdEncoding.DecodeString(str(ev, "body_base64")); err != nil || !bytes.Equal(raw, stored) {
+		t.Fatalf("body_base64 = %q (%v), stored %q", raw, err, stored)
 	}
 	dl := ev["deliveries"].([]any)
 	if len(dl) != 1 || str(dl[0].(map[string]any), "endpoint_id") != str(ep, "id") || str(dl[0].(map[string]any), "status") != "pending" {

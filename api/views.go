@@ -114,16 +114,17 @@ func eventViewOf(e *store.Event, withBody bool) eventView {
 		return v
 	}
 	v.Headers = e.Headers
-	// JSON bodies inline as JSON, other text as a string, binary as base64.
+	// JSON bodies inline as JSON (re-encoded by the JSON encoder: compact,
+	// <>& escaped), other text as a string; body_base64 always carries the
+	// exact bytes received, e.g. to re-check a signature.
 	switch {
 	case json.Valid(e.Body):
 		v.Body = e.Body
 	case utf8.Valid(e.Body):
 		t := string(e.Body)
 		v.BodyText = &t
-	default:
-		v.BodyBase64 = e.Body
 	}
+	v.BodyBase64 = e.Body
 	return v
 }
 
