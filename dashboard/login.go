@@ -56,7 +56,7 @@ func (d *Dashboard) startSession(c *fiber.Ctx, l *relay.Login) {
 
 // logout revokes the session server-side, so the old cookie stops working.
 func (d *Dashboard) logout(c *fiber.Ctx) error {
-	if err := d.Relay.Logout(c.UserContext(), c.Cookies(sessionCookie)); err != nil {
+	if err := d.Relay.Logout(c.UserContext(), c.Cookies(sessionCookie), c.IP()); err != nil {
 		return err
 	}
 	d.clearCookie(c, sessionCookie)

@@ -258,8 +258,25 @@ func (r *Relay) SessionFromToken(ctx context.Context, token string) (*Current, e
 }
 
 // Logout revokes a session.
-func (r *Relay) Logout(ctx context.Context, token string) error {
-	return r.st.DeleteSession(ctx, store.HashToken(token))
+func (r *Relay) Logout(ctx context.Context, token, ip string) error {
+	hash := store.HashToken(token)
+	se, err := r.st.SessionByHash(ctx, hash, r.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // already gone: nothing to revoke or record
+	}
+	if err != nil {
+		return err
+	}
+	u, err := r.st.GetUser(ctx, se.UserID)
+	if err != nil {
+		return err
+	}
+	return r.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.DeleteSession(ctx, hash); err != nil {
+			return err
+		}
+		return r.auditUserTeams(ctx, tx, u, ip, "user.logout")
+	})
 }
 
 // SwitchTeam points a session at another of the user's teams.

@@ -71,7 +71,8 @@ func TestLoginSessionsAndPasswordChange(t *testing.T) {
 	if _, err := r.SessionFromToken(ctx, l1.Token); err != nil {
 		t.Fatalf("own session revoked: %v", err)
 	}
-	testenv.Must(t, r.Logout(ctx, l1.Token))
+	testenv.Must(t, r.Logout(ctx, l1.Token, "10.0.0.1"))
+	testenv.Must(t, r.Logout(ctx, l1.Token, "10.0.0.1")) // twice: nothing left to do
 	if _, err := r.SessionFromToken(ctx, l1.Token); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("session alive after logout: %v", err)
 	}
@@ -81,7 +82,7 @@ func TestLoginSessionsAndPasswordChange(t *testing.T) {
 	for _, a := range rows {
 		seen[a.Action]++
 	}
-	if seen["user.login"] != 2 || seen["user.login_failed"] != 1 || seen["user.password_change"] != 1 || seen["member.add"] != 1 {
+	if seen["user.login"] != 2 || seen["user.login_failed"] != 1 || seen["user.password_change"] != 1 || seen["member.add"] != 1 || seen["user.logout"] != 1 {
 		t.Fatalf("audit actions: %v", seen)
 	}
 }
