@@ -95,7 +95,7 @@ func TestPartitionMigrationKeepsRows(t *testing.T) {
 	testenv.Must(t, err)
 	applied, err := m.Up(ctx)
 	testenv.Must(t, err)
-	if len(applied) != 1 || !strings.HasPrefix(applied[0], "0005") {
+	if len(applied) == 0 || !strings.HasPrefix(applied[0], "0005") {
 		t.Fatalf("applied %v", applied)
 	}
 	st := store.New(db)

@@ -119,7 +119,7 @@ func TestRetentionDropsExpiredDaysAndPayloads(t *testing.T) {
 	for pid, dup := range map[string]bool{"evt_10d": true, "evt_40d": false} {
 		p := pid
 		e := &store.Event{ID: store.NewID("evt"), TeamID: "team_a", SourceID: src, ReceivedAt: now,
-			ProviderEventID: &p, Body: []byte(`{}`), Verified: true}
+			ProviderEventID: &p, Body: []byte(`{"id":"` + p + `"}`), Verified: true} // a retry: the same body
 		ins, err := st.InsertEvent(ctx, e)
 		if err != nil || ins == dup || (dup && e.ID != midEv) {
 			t.Errorf("retry of %s: inserted=%v id=%s err=%v", pid, ins, e.ID, err)

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -112,7 +114,8 @@ func (s *Store) InsertEvents(ctx context.Context, es []*Event) (inserted []bool,
 		return nil, nil
 	}
 	var values strings.Builder
-	args := make([]any, 0, 11*len(es))
+	args := make([]any, 0, 12*len(es))
+	hashes := make([][]byte, len(es))
 	for i, e := range es {
 		if e.Headers == nil {
 			e.Headers = map[string][]string{}
@@ -120,16 +123,18 @@ func (s *Store) InsertEvents(ctx context.Context, es []*Event) (inserted []bool,
 		if i > 0 {
 			values.WriteString(", ")
 		}
-		values.WriteString("(?::int, ?::text, ?::text, ?::text, ?::timestamptz, ?::text, ?::text, ?::text, ?::jsonb, ?::bytea, ?::boolean)")
+		values.WriteString("(?::int, ?::text, ?::text, ?::text, ?::timestamptz, ?::text, ?::text, ?::text, ?::jsonb, ?::bytea, ?::boolean, ?::bytea)")
+		h := sha256.Sum256(e.Body)
+		hashes[i] = h[:]
 		args = append(args, i, e.ID, e.TeamID, e.SourceID, e.ReceivedAt, e.ProviderEventID, e.EventType,
-			e.ContentType, jsonb(e.Headers), e.Body, e.Verified)
+			e.ContentType, jsonb(e.Headers), e.Body, e.Verified, hashes[i])
 	}
 	var ids []string
 	err = s.db.NewRaw(`WITH input (i, id, team_id, source_id, received_at, provider_event_id, event_type,
-			content_type, headers, body, verified) AS (VALUES `+values.String()+`),
+			content_type, headers, body, verified, body_hash) AS (VALUES `+values.String()+`),
 		k AS (
-			INSERT INTO event_keys (source_id, provider_event_id, event_id, received_at)
-			SELECT DISTINCT ON (source_id, provider_event_id) source_id, provider_event_id, id, received_at
+			INSERT INTO event_keys (source_id, provider_event_id, event_id, received_at, body_hash)
+			SELECT DISTINCT ON (source_id, provider_event_id) source_id, provider_event_id, id, received_at, body_hash
 			FROM input WHERE provider_event_id IS NOT NULL ORDER BY source_id, provider_event_id, i
 			ON CONFLICT DO NOTHING
 			RETURNING event_id)
@@ -147,23 +152,44 @@ func (s *Store) InsertEvents(ctx context.Context, es []*Event) (inserted []bool,
 	}
 	inserted = make([]bool, len(es))
 	var dups []*Event
+	var dupIdx []int
 	for i, e := range es {
 		if inserted[i] = got[e.ID]; !inserted[i] {
-			dups = append(dups, e)
+			dups, dupIdx = append(dups, e), append(dupIdx, i)
 		}
 	}
-	if len(dups) > 0 {
-		if err := s.resolveDuplicates(ctx, dups); err != nil {
-			return nil, err
+	if len(dups) == 0 {
+		return inserted, nil
+	}
+	ownIDs := make([]string, len(dups))
+	for j, e := range dups {
+		ownIDs[j] = e.ID
+	}
+	origHash, err := s.resolveDuplicates(ctx, dups)
+	if err != nil {
+		return nil, err
+	}
+	// A key reused with another body is not a retry: store that event on
+	// its own (it keeps no key) rather than answer it as a duplicate.
+	for j, e := range dups {
+		i := dupIdx[j]
+		if h := origHash[j]; h == nil || bytes.Equal(h, hashes[i]) {
+			continue
 		}
+		e.ID = ownIDs[j]
+		if _, err := s.db.NewInsert().Model(e).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("store: insert event with a reused key: %w", err)
+		}
+		inserted[i] = true
 	}
 	return inserted, nil
 }
 
-// resolveDuplicates sets each event's ID to the original's, in one query.
-// It runs as a statement of its own so that it sees a key committed by a
-// concurrent transaction that the insert waited for.
-func (s *Store) resolveDuplicates(ctx context.Context, dups []*Event) error {
+// resolveDuplicates sets each event's ID to the original's, in one query,
+// and returns the body hash stored with each key (nil for keys older than
+// migration 0006). It runs as a statement of its own so that it sees a key
+// committed by a concurrent transaction that the insert waited for.
+func (s *Store) resolveDuplicates(ctx context.Context, dups []*Event) ([][]byte, error) {
 	keys := make([]any, 0, len(dups))
 	for _, e := range dups {
 		keys = append(keys, bun.Tuple([]any{e.SourceID, e.ProviderEventID}))
@@ -172,25 +198,31 @@ func (s *Store) resolveDuplicates(ctx context.Context, dups []*Event) error {
 		SourceID        string `bun:"source_id"`
 		ProviderEventID string `bun:"provider_event_id"`
 		EventID         string `bun:"event_id"`
+		BodyHash        []byte `bun:"body_hash"`
 	}
-	err := s.db.NewRaw(`SELECT source_id, provider_event_id, event_id FROM event_keys
+	err := s.db.NewRaw(`SELECT source_id, provider_event_id, event_id, body_hash FROM event_keys
 		WHERE (source_id, provider_event_id) IN (?)`, bun.In(keys)).Scan(ctx, &rows)
 	if err != nil {
-		return fmt.Errorf("store: find duplicate events: %w", err)
+		return nil, fmt.Errorf("store: find duplicate events: %w", err)
 	}
-	orig := make(map[[2]string]string, len(rows))
+	type orig struct {
+		id   string
+		hash []byte
+	}
+	byKey := make(map[[2]string]orig, len(rows))
 	for _, r := range rows {
-		orig[[2]string{r.SourceID, r.ProviderEventID}] = r.EventID
+		byKey[[2]string{r.SourceID, r.ProviderEventID}] = orig{r.EventID, r.BodyHash}
 	}
-	for _, e := range dups {
+	hashes := make([][]byte, len(dups))
+	for j, e := range dups {
 		if e.ProviderEventID == nil {
-			return fmt.Errorf("store: insert event %s: not inserted and no provider id", e.ID)
+			return nil, fmt.Errorf("store: insert event %s: not inserted and no provider id", e.ID)
 		}
-		id, ok := orig[[2]string{e.SourceID, *e.ProviderEventID}]
+		o, ok := byKey[[2]string{e.SourceID, *e.ProviderEventID}]
 		if !ok {
-			return fmt.Errorf("store: find duplicate event %s/%s: %w", e.SourceID, *e.ProviderEventID, ErrNotFound)
+			return nil, fmt.Errorf("store: find duplicate event %s/%s: %w", e.SourceID, *e.ProviderEventID, ErrNotFound)
 		}
-		e.ID = id
+		e.ID, hashes[j] = o.id, o.hash
 	}
-	return nil
+	return hashes, nil
 }

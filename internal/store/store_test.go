@@ -43,9 +43,24 @@ func TestEventDedupAndClaim(t *testing.T) {
 	}
 	first := e1.ID
 	e2 := &store.Event{ID: store.NewID("evt"), TeamID: "team_1", SourceID: src.ID, ReceivedAt: now,
-		ProviderEventID: &pid, Body: []byte(`{}`), Verified: true}
+		ProviderEventID: &pid, Body: []byte(`{"id":"evt_stripe_1"}`), Verified: true}
 	if ins, err := st.InsertEvent(ctx, e2); err != nil || ins || e2.ID != first {
 		t.Fatalf("duplicate insert: inserted=%v id=%s want %s err=%v", ins, e2.ID, first, err)
+	}
+	// The same id with another body is not a retry (the id may come from an
+	// unsigned header): it is stored on its own, alone and in a batch.
+	e3 := &store.Event{ID: store.NewID("evt"), TeamID: "team_1", SourceID: src.ID, ReceivedAt: now,
+		ProviderEventID: &pid, Body: []byte(`{"id":"evt_stripe_1","forged":true}`), Verified: true}
+	if ins, err := st.InsertEvent(ctx, e3); err != nil || !ins || e3.ID == first {
+		t.Fatalf("reused key, other body: inserted=%v id=%s err=%v", ins, e3.ID, err)
+	}
+	pid2 := "evt_batch"
+	b1 := &store.Event{ID: store.NewID("evt"), TeamID: "team_1", SourceID: src.ID, ReceivedAt: now, ProviderEventID: &pid2, Body: []byte(`a`), Verified: true}
+	b2 := &store.Event{ID: store.NewID("evt"), TeamID: "team_1", SourceID: src.ID, ReceivedAt: now, ProviderEventID: &pid2, Body: []byte(`b`), Verified: true}
+	b3 := &store.Event{ID: store.NewID("evt"), TeamID: "team_1", SourceID: src.ID, ReceivedAt: now, ProviderEventID: &pid2, Body: []byte(`a`), Verified: true}
+	ins, err := st.InsertEvents(ctx, []*store.Event{b1, b2, b3})
+	if err != nil || !ins[0] || !ins[1] || ins[2] || b3.ID != b1.ID || b2.ID == b1.ID {
+		t.Fatalf("batch: inserted=%v ids %s %s %s err=%v", ins, b1.ID, b2.ID, b3.ID, err)
 	}
 
 	d := store.Delivery{ID: store.NewID("dlv"), TeamID: "team_1", EventID: first, EndpointID: ep.ID,

@@ -1,0 +1,1 @@
+ALTER TABLE event_keys DROP COLUMN body_hash;
