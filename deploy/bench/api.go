@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -103,10 +104,15 @@ func redisDo(ctx context.Context, cmds ...[]string) ([]string, error) {
 		case line == "$-1":
 			line = ""
 		case strings.HasPrefix(line, "$"):
-			if line, err = r.ReadString('\n'); err != nil {
+			n, err := strconv.Atoi(line[1:])
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("redis: bad bulk length %q", line)
+			}
+			buf := make([]byte, n+2) // the bulk string and its CRLF
+			if _, err := io.ReadFull(r, buf); err != nil {
 				return nil, fmt.Errorf("redis: %w", err)
 			}
-			line = strings.TrimRight(line, "\r\n")
+			line = string(buf[:n])
 		default:
 			line = line[1:]
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// startServer starts `hookrelay all`, logging to a temporary file, and
+// startServer starts `hookrelay all` (or serve, BENCH_MODE), logging to a temporary file, and
 // waits for /readyz.
 func (h *harness) startServer(ctx context.Context) error {
 	f, err := os.CreateTemp("", "hookrelay-bench-*.log")
@@ -18,7 +18,7 @@ func (h *harness) startServer(ctx context.Context) error {
 		return err
 	}
 	h.logPath = f.Name()
-	h.cmd = exec.Command(h.binary, "all")
+	h.cmd = exec.Command(h.binary, h.s.Mode)
 	h.cmd.Dir, h.cmd.Env, h.cmd.Stdout, h.cmd.Stderr = h.root, h.env, f, f
 	if err := h.cmd.Start(); err != nil {
 		f.Close()
@@ -33,14 +33,14 @@ func (h *harness) startServer(ctx context.Context) error {
 	deadline := time.Now().Add(readyLimit)
 	for {
 		if err := h.get(ctx, "/readyz"); err == nil {
-			logf("hookrelay all (pid %d) ready on %s", h.cmd.Process.Pid, h.baseURL)
+			logf("hookrelay %s (pid %d) ready on %s", h.s.Mode, h.cmd.Process.Pid, h.baseURL)
 			return nil
 		} else if time.Now().After(deadline) {
 			return fmt.Errorf("hookrelay not ready after %s: %w", readyLimit, err)
 		}
 		select {
 		case <-h.exited:
-			return fmt.Errorf("hookrelay all exited at start: %v", h.cmd.ProcessState)
+			return fmt.Errorf("hookrelay %s exited at start: %v", h.s.Mode, h.cmd.ProcessState)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):

@@ -33,6 +33,8 @@ type report struct {
 	RedisFlushed                                       bool // someone flushed Redis DB 14 during the run
 
 	CPULoad, CPUDrain cpuUse
+	Cost              costUse
+	StmtNote          string
 	Logs              map[string]int
 }
 
@@ -113,16 +115,34 @@ func (l latency) String() string {
 func (r *report) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("")
-	p("hookrelay bench: `%s all` + Postgres %s (db %s) + Redis db %d, all on 127.0.0.1", r.Version, r.Postgres, benchDB, redisDB)
+	p("hookrelay bench: `%s %s` + Postgres %s (db %s) + Redis db %d, all on 127.0.0.1", r.Version, r.S.Mode, r.Postgres, benchDB, redisDB)
 	p("machine   nproc %d, %s, %s/%s, %s", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	p("config    concurrency %d, duration %s, max events %d, body %d B, drain timeout %s",
-		r.S.Concurrency, r.S.Duration, r.S.MaxEvents, bodySize, r.S.DrainTimeout)
+	p("config    mode %s, concurrency %d, duration %s, max events %d, body %d B, drain timeout %s",
+		r.S.Mode, r.S.Concurrency, r.S.Duration, r.S.MaxEvents, bodySize, r.S.DrainTimeout)
 	if len(r.Passthrough) > 0 {
 		p("          hookrelay overrides: %s", strings.Join(r.Passthrough, " "))
 	}
 	p("ingest    requests %d, acknowledged %d, non-2xx/errors: %s", r.Requests, r.Acked, countList(r.NotAcked))
 	p("          throughput %.0f req/s (%d requests in %.2fs)", rate(r.Requests, r.LoadWindow), r.Requests, r.LoadWindow.Seconds())
 	p("          latency %s", r.IngestLat)
+	if r.S.Mode == "serve" {
+		p("delivery  not measured (BENCH_MODE=serve: no worker, deliveries stay queued)")
+	} else {
+		r.printDelivery(p)
+	}
+	if r.RedisFlushed {
+		p("WARNING   Redis db %d was flushed by another process during the run (is `make test` running?", redisDB)
+		p("          its testenv takes DBs 1–15): queued deliveries were lost and only the sweeper")
+		p("          (HOOKRELAY_SWEEP_GRACE 30s) recovered them, so delivery numbers are not representative")
+	}
+	r.printCPU(p)
+	r.printCost(p)
+	p("hookrelay log (warn and above): %s", countList(r.Logs))
+	p("")
+}
+
+// printDelivery writes the delivery lines of a BENCH_MODE=all run.
+func (r *report) printDelivery(p func(string, ...any)) {
 	p("delivery  delivered %d, missing %d, duplicates %d", r.Delivered, r.Missing, r.Duplicates)
 	if r.NoID > 0 || r.SinkDistinct != r.Delivered {
 		p("          sink saw %d distinct event ids, %d requests without webhook-id", r.SinkDistinct, r.NoID)
@@ -138,11 +158,10 @@ func (r *report) print(w io.Writer) {
 	default:
 		p("          %d acknowledged events still missing after %s", r.Missing, r.S.DrainTimeout)
 	}
-	if r.RedisFlushed {
-		p("WARNING   Redis db %d was flushed by another process during the run (is `make test` running?", redisDB)
-		p("          its testenv takes DBs 1–15): queued deliveries were lost and only the sweeper")
-		p("          (HOOKRELAY_SWEEP_GRACE 30s) recovered them, so delivery numbers are not representative")
-	}
+}
+
+// printCPU writes the cores busy per process group.
+func (r *report) printCPU(p func(string, ...any)) {
 	if r.CPULoad.Valid {
 		// A drain shorter than a second is below the tick resolution of /proc.
 		drain := r.CPUDrain.Window >= time.Second
@@ -176,8 +195,6 @@ func (r *report) print(w io.Writer) {
 		}
 		p("%s", line)
 	}
-	p("hookrelay log (warn and above): %s", countList(r.Logs))
-	p("")
 }
 
 // countList formats counts as "503×12, timeout×3", largest first, or "none".

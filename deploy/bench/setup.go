@@ -47,6 +47,8 @@ type harness struct {
 	sourceID    string
 	ingestURL   string
 	secret      string
+	statements  bool   // pg_stat_statements works in the bench database
+	stmtNote    string // why it does not
 }
 
 // setUp performs steps 1–5: build, database, Redis, migrate, bootstrap,
@@ -153,6 +155,7 @@ func (h *harness) createDatabase(ctx context.Context) error {
 	}
 	h.dbCreated = true
 	logf("created database %s (Postgres %s)", benchDB, h.pgVersion)
+	h.enableStatements(ctx)
 	return nil
 }
 
