@@ -49,7 +49,7 @@ type env struct {
 
 type envOptions struct {
 	guard *delivery.Guard
-	ready func(context.Context) error
+	ready map[string]func(context.Context) error
 }
 
 // loopbackGuard lets endpoints point at httptest servers.

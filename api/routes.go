@@ -10,7 +10,7 @@ func (s *server) routes(app *fiber.App) {
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	if s.Metrics != nil {
+	if s.Metrics != nil && !s.NoMetricsRoute {
 		app.Get("/metrics", s.metrics())
 	}
 

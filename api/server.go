@@ -26,14 +26,18 @@ type Deps struct {
 	MaxBodyBytes int
 	// PublicURL is the base URL providers post to (ingest URLs, Twilio).
 	PublicURL string
-	// Ready reports whether dependencies are reachable, for /readyz.
-	Ready func(ctx context.Context) error
+	// Ready are the dependency checks of /readyz by name ("postgres",
+	// "redis", "schema"); their errors are logged, never shown.
+	Ready map[string]func(ctx context.Context) error
 	// Mount lets other packages (the dashboard) add routes to the app.
 	Mount func(app *fiber.App)
 	// Metrics, when set, counts ingests and is served at /metrics.
 	Metrics *metrics.Metrics
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// NoMetricsRoute keeps /metrics off this app: production without a
+	// token serves it only on its separate listener.
+	NoMetricsRoute bool
 }
 
 // New builds the Fiber app.

@@ -150,15 +150,32 @@ func (d *deps) ensureOps(ctx context.Context) error {
 	return err
 }
 
-// ready is /readyz: Postgres, Redis and schema.
-func (d *deps) ready(ctx context.Context) error {
-	if err := d.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("postgres: %w", err)
+// ready are the checks of /readyz: Postgres, Redis and schema.
+func (d *deps) ready() map[string]func(context.Context) error {
+	return map[string]func(context.Context) error{
+		"postgres": d.db.PingContext,
+		"redis":    func(ctx context.Context) error { return d.rdb.Ping(ctx).Err() },
+		"schema":   d.checkSchema,
 	}
-	if err := d.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis: %w", err)
+}
+
+// announceMode says at start which mode the process runs in, on stdout
+// and in the log: local mode lets endpoints reach loopback, which a
+// deployment must never do by accident (HOOKRELAY_ENV unset is local).
+func announceMode(cfg *config.Config, cmd string, log *slog.Logger, stdout io.Writer) {
+	cidrs := make([]string, len(cfg.AllowCIDRs))
+	for i, p := range cfg.AllowCIDRs {
+		cidrs[i] = p.String()
 	}
-	return d.checkSchema(ctx)
+	line := "mode=" + cfg.Env
+	switch {
+	case cfg.Env == config.EnvLocal && len(cidrs) > 0:
+		line += ": loopback targets allowed (" + strings.Join(cidrs, ",") + "); set HOOKRELAY_ENV=production for a deployment"
+	case len(cidrs) > 0:
+		line += ": private targets allowed (" + strings.Join(cidrs, ",") + ")"
+	}
+	log.Info("starting", slog.String("command", cmd), slog.String("mode", cfg.Env), slog.Any("allow_cidrs", cidrs))
+	fmt.Fprintf(stdout, "hookrelay %s: %s %s\n", version, cmd, line)
 }
 
 // newGate builds the endpoint gate once, kept for the dashboard: the
@@ -203,6 +220,7 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 		return err
 	}
 	warnRedisRisks(ctx, d.rdb, d.log)
+	announceMode(cfg, mode, d.log, stdout)
 	if cfg.MetricsListen != "" {
 		ms, err := metrics.Listen(cfg.MetricsListen, d.metrics.Handler(cfg.MetricsToken, d.log), d.log)
 		if err != nil {
@@ -227,8 +245,8 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 		queues := dashboard.NewQueueConsole(d.redis)
 		defer queues.Close()
 		a := api.New(api.Deps{Relay: d.relay, Dispatcher: dispatcher, Batcher: batcher, Logger: d.log, MaxBodyBytes: cfg.MaxBodyBytes,
-			PublicURL: cfg.PublicURL, Ready: d.ready, Metrics: d.metrics, MetricsToken: cfg.MetricsToken,
-			Mount: func(app *fiber.App) { dash.Mount(app); dash.MountQueues(app, queues) }})
+			PublicURL: cfg.PublicURL, Ready: d.ready(), Metrics: d.metrics, MetricsToken: cfg.MetricsToken,
+			NoMetricsRoute: !cfg.MetricsOnListen(), Mount: func(app *fiber.App) { dash.Mount(app); dash.MountQueues(app, queues) }})
 		app = a
 		go func() { errc <- a.Listen(cfg.Listen) }()
 		d.log.Info("http_listening", "addr", cfg.Listen, "public_url", cfg.PublicURL)

@@ -101,10 +101,12 @@ type Config struct {
 	MaintenanceInterval time.Duration
 	// MetricsListen is HOOKRELAY_METRICS_LISTEN: an extra address serving
 	// /metrics (the worker has no other HTTP server); empty means none.
-	// serve and all always serve /metrics on Listen.
+	// serve and all also serve /metrics on Listen, except in production
+	// without a MetricsToken (then only here).
 	MetricsListen string
 	// MetricsToken is HOOKRELAY_METRICS_TOKEN: when set, /metrics requires
-	// "Authorization: Bearer <token>".
+	// "Authorization: Bearer <token>". Production needs it unless
+	// MetricsListen is set: the metrics list every team's ids.
 	MetricsToken string
 	// LogLevel is HOOKRELAY_LOG_LEVEL (debug, info, warn, error).
 	LogLevel string
@@ -199,6 +201,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		if c.EncryptionKeys == "" {
 			errs = append(errs, errors.New("HOOKRELAY_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes)"))
 		}
+		if c.MetricsToken == "" && c.MetricsListen == "" {
+			errs = append(errs, errors.New("HOOKRELAY_METRICS_TOKEN: required in production (a long random string scrapers send as a bearer token), "+
+				"unless HOOKRELAY_METRICS_LISTEN serves /metrics on a separate, private address"))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("HOOKRELAY_ENV: %q is neither local nor production", c.Env))
 	}
@@ -210,6 +216,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	return c, nil
 }
+
+// MetricsOnListen reports whether /metrics is served on Listen, the
+// public HTTP listener: everywhere in local mode, and in production only
+// behind the token (without one it is on MetricsListen alone).
+func (c *Config) MetricsOnListen() bool { return c.Env != EnvProduction || c.MetricsToken != "" }
 
 // Redacted returns the settings as name/value pairs with secrets masked, for
 // `hookrelay config`.

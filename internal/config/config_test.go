@@ -27,7 +27,8 @@ func TestProductionNeedsKeyAndRefusesLoopback(t *testing.T) {
 		!strings.Contains(err.Error(), "HOOKRELAY_ENCRYPTION_KEYS") {
 		t.Fatalf("want a missing-key error, got %v", err)
 	}
-	c, err := Load(env(map[string]string{"HOOKRELAY_ENV": "production", "HOOKRELAY_ENCRYPTION_KEYS": "k1:x"}))
+	c, err := Load(env(map[string]string{"HOOKRELAY_ENV": "production", "HOOKRELAY_ENCRYPTION_KEYS": "k1:x",
+		"HOOKRELAY_METRICS_TOKEN": "t"}))
 	if err != nil {
 		t.Fatal(err)
 	}
