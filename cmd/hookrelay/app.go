@@ -221,6 +221,13 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 	}
 	warnRedisRisks(ctx, d.rdb, d.log)
 	announceMode(cfg, mode, d.log, stdout)
+	if cfg.PprofListen != "" {
+		ps, _, err := startPprof(cfg.PprofListen, d.log)
+		if err != nil {
+			return err
+		}
+		defer ps.Close()
+	}
 	if cfg.MetricsListen != "" {
 		ms, err := metrics.Listen(cfg.MetricsListen, d.metrics.Handler(cfg.MetricsToken, d.log), d.log)
 		if err != nil {

@@ -108,6 +108,10 @@ type Config struct {
 	// "Authorization: Bearer <token>". Production needs it unless
 	// MetricsListen is set: the metrics list every team's ids.
 	MetricsToken string
+	// PprofListen is HOOKRELAY_PPROF_LISTEN: an address serving
+	// net/http/pprof under /debug/pprof/; empty (the default) means off.
+	// Loopback unless HOOKRELAY_PPROF_ALLOW_REMOTE=true (see pprofListen).
+	PprofListen string
 	// LogLevel is HOOKRELAY_LOG_LEVEL (debug, info, warn, error).
 	LogLevel string
 	// LogFormat is HOOKRELAY_LOG_FORMAT (json or text).
@@ -211,6 +215,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.MaxBodyBytes == 0 {
 		errs = append(errs, errors.New("HOOKRELAY_MAX_BODY_BYTES: must be > 0"))
 	}
+	if c.PprofListen, err = pprofListen(getenv("HOOKRELAY_PPROF_LISTEN"), c.Env, getenv("HOOKRELAY_PPROF_ALLOW_REMOTE")); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -267,6 +274,7 @@ func (c *Config) Redacted() [][2]string {
 		{"HOOKRELAY_MAINTENANCE_INTERVAL", c.MaintenanceInterval.String()},
 		{"HOOKRELAY_METRICS_LISTEN", c.MetricsListen},
 		{"HOOKRELAY_METRICS_TOKEN", mask(c.MetricsToken)},
+		{"HOOKRELAY_PPROF_LISTEN", c.PprofListen},
 		{"HOOKRELAY_LOG_LEVEL", c.LogLevel},
 		{"HOOKRELAY_LOG_FORMAT", c.LogFormat},
 	}
