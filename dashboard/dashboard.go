@@ -53,6 +53,12 @@ type Deps struct {
 	// PublicURL is the base URL users and providers reach hookrelay at: it
 	// builds ingest and invite URLs, and https makes cookies Secure.
 	PublicURL string
+	// Production (HOOKRELAY_ENV=production) makes cookies Secure even with
+	// an http PublicURL (TLS usually ends at a proxy in front), unless
+	// InsecureCookies (HOOKRELAY_INSECURE_COOKIES) says browsers really
+	// reach the dashboard over plain http.
+	Production      bool
+	InsecureCookies bool
 }
 
 // Dashboard holds the parsed templates and assets; build it once with New.
@@ -70,7 +76,11 @@ func New(d Deps) *Dashboard {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	d.PublicURL = strings.TrimRight(d.PublicURL, "/")
-	db := &Dashboard{Deps: d, secure: strings.HasPrefix(d.PublicURL, "https://")}
+	https := strings.HasPrefix(d.PublicURL, "https://")
+	db := &Dashboard{Deps: d, secure: https || (d.Production && !d.InsecureCookies)}
+	if d.Production && !https && db.secure {
+		d.Logger.Info("dashboard_cookies_secure", "reason", "production: cookies are sent over https only; set HOOKRELAY_INSECURE_COOKIES=true if browsers reach the dashboard over plain http")
+	}
 	db.assets = loadAssets()
 	db.pages = db.parseTemplates()
 	return db

@@ -51,7 +51,7 @@ type fakeLimiter struct {
 	keys    []string
 }
 
-func (f *fakeLimiter) Allow(_ context.Context, key string) (bool, error) {
+func (f *fakeLimiter) Allow(_ context.Context, key string, _ int) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.keys = append(f.keys, key)

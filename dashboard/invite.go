@@ -51,22 +51,17 @@ func (d *Dashboard) acceptInvite(c *fiber.Ctx) error {
 		}
 		return d.redirect(c, "/", "Welcome to "+data["TeamName"].(string)+".")
 	}
-	email, pw := c.FormValue("email"), c.FormValue("password")
+	pw := c.FormValue("password")
 	data["Form"] = form(c, "email", "name")
 	if pw != c.FormValue("confirm_password") {
 		return d.invalid(c, "invite", data, &relay.ValidationError{Field: "confirm_password", Msg: "does not match the password"})
 	}
-	a := relay.Actor{TeamID: in.TeamID, Kind: "user", ID: email, IP: c.IP()}
-	u, err := d.Relay.CreateUser(ctx, a, email, c.FormValue("name"), pw, "", "")
+	l, err := d.Relay.JoinWithInvite(ctx, tok, c.FormValue("email"), c.FormValue("name"), pw, c.IP(), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
+		if ok, rerr := d.signInRefused(c, "invite", data, err); ok {
+			return rerr
+		}
 		return d.invalid(c, "invite", data, err)
-	}
-	if _, err := d.Relay.AcceptInvite(ctx, tok, u, c.IP()); err != nil {
-		return err
-	}
-	l, err := d.Relay.Login(ctx, email, pw, c.IP(), c.Get(fiber.HeaderUserAgent))
-	if err != nil {
-		return d.redirect(c, "/login", "Account created. Sign in to continue.")
 	}
 	d.startSession(c, l)
 	return d.redirect(c, "/", "Welcome to "+data["TeamName"].(string)+".")

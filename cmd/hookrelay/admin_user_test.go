@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/secret"
@@ -60,24 +57,5 @@ func TestBootstrapOwnerAndCreateUser(t *testing.T) {
 		if err := run(ctx, append([]string{"hookrelay", "admin", "create-user"}, bad...), getenv, &out); err == nil {
 			t.Fatalf("create-user %v accepted", bad)
 		}
-	}
-}
-
-func TestLoginLimiterInRedis(t *testing.T) {
-	opt := testenv.Redis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
-	defer rdb.Close()
-	l := newLoginLimiter(rdb, slog.New(slog.DiscardHandler))
-	ctx := context.Background()
-	for i := range 10 {
-		if ok, err := l.Allow(ctx, "login:email:a@example.test"); !ok || err != nil {
-			t.Fatalf("attempt %d refused: %v", i+1, err)
-		}
-	}
-	if ok, _ := l.Allow(ctx, "login:email:a@example.test"); ok {
-		t.Fatal("11th attempt in a minute allowed")
-	}
-	if ok, _ := l.Allow(ctx, "login:email:b@example.test"); !ok {
-		t.Fatal("another key throttled")
 	}
 }

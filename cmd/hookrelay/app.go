@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
@@ -94,7 +93,7 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 	client := delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/" + version,
 		MaxResponseBytes: cfg.ResponseBodyLimit})
 	d.relay = relay.New(relay.Deps{Store: store.New(db).WithBookkeeping(d.bookkeeping), Box: box, Enqueuer: d.aq, Inspector: d.insp,
-		Client: client, Guard: guard, Logger: d.log, LoginLimiter: newLoginLimiter(d.rdb, d.log),
+		Client: client, Guard: guard, Logger: d.log, LoginLimiter: relay.NewRedisLimiter(d.rdb),
 		Gate: d.newGate(delivery.GateOptions{BreakerThreshold: cfg.BreakerThreshold,
 			BreakerCooldown: cfg.BreakerCooldown}), Metrics: d.metrics},
 		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
@@ -102,29 +101,6 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 			SweepGrace: cfg.SweepGrace, Version: version, AutoDisableAfter: cfg.AutoDisableAfter, SecretGrace: cfg.SecretGrace})
 	d.metrics.Watch(metrics.Sources{Queues: d.insp, SweepLag: d.relay.SweepLag})
 	return d, nil
-}
-
-// loginLimiter throttles dashboard logins in Redis, so every replica
-// shares the count: 10 attempts a minute per email and per address.
-type loginLimiter struct {
-	l   *redis_rate.Limiter
-	log *slog.Logger
-}
-
-func newLoginLimiter(rdb *redis.Client, log *slog.Logger) relay.Limiter {
-	return &loginLimiter{l: redis_rate.NewLimiter(rdb), log: log}
-}
-
-// Allow implements relay.Limiter. When Redis is unreachable it lets the
-// attempt through (bcrypt still bounds guessing) rather than lock everyone
-// out of the dashboard: Redis is an accelerator, not a dependency of login.
-func (l *loginLimiter) Allow(ctx context.Context, key string) (bool, error) {
-	res, err := l.l.Allow(ctx, "hookrelay:"+key, redis_rate.PerMinute(10))
-	if err != nil {
-		l.log.Warn("login_limiter_unavailable", "error", err.Error())
-		return true, nil
-	}
-	return res.Allowed > 0, nil
 }
 
 // checkSchema refuses to run against a schema that is behind.
@@ -248,7 +224,8 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 		// Four loops of up to 64 events: enough to keep a commit in flight
 		// while the next batch is built, few enough to make real batches.
 		batcher = d.relay.NewBatcher(4, 64)
-		dash := dashboard.New(dashboard.Deps{Relay: d.relay, Logger: d.log, PublicURL: cfg.PublicURL, Gate: d.gate})
+		dash := dashboard.New(dashboard.Deps{Relay: d.relay, Logger: d.log, PublicURL: cfg.PublicURL, Gate: d.gate,
+			Production: cfg.Env == config.EnvProduction, InsecureCookies: cfg.InsecureCookies})
 		queues := dashboard.NewQueueConsole(d.redis)
 		defer queues.Close()
 		a := api.New(api.Deps{Relay: d.relay, Dispatcher: dispatcher, Batcher: batcher, Logger: d.log, MaxBodyBytes: cfg.MaxBodyBytes,

@@ -37,6 +37,11 @@ type Config struct {
 	// PublicURL is HOOKRELAY_PUBLIC_URL, the base URL providers post to; it
 	// builds ingest URLs and is what Twilio signs, so set it behind a proxy.
 	PublicURL string
+	// InsecureCookies is HOOKRELAY_INSECURE_COOKIES: in production the
+	// dashboard's cookies are Secure (sent over https only) even when
+	// PublicURL is http; true sends them over plain http too, for a
+	// dashboard that browsers really reach without TLS. Default false.
+	InsecureCookies bool
 	// EncryptionKeys is HOOKRELAY_ENCRYPTION_KEYS: "kid:base64key,…", the
 	// first is used to encrypt, all are tried to decrypt (re-keying).
 	EncryptionKeys string
@@ -138,6 +143,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		MetricsToken:   strings.TrimSpace(getenv("HOOKRELAY_METRICS_TOKEN")),
 	}
 	c.PublicURL = strings.TrimRight(get("HOOKRELAY_PUBLIC_URL", "http://"+c.Listen), "/")
+	if v := get("HOOKRELAY_INSECURE_COOKIES", "false"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, errors.New("HOOKRELAY_INSECURE_COOKIES: want true or false"))
+		}
+		c.InsecureCookies = b
+	}
 	intVar := func(k string, def int, dst *int) {
 		v, err := strconv.Atoi(get(k, strconv.Itoa(def)))
 		if err != nil || v < 0 {
@@ -250,6 +262,7 @@ func (c *Config) Redacted() [][2]string {
 		{"HOOKRELAY_REDIS_DB", strconv.Itoa(c.RedisDB)},
 		{"HOOKRELAY_LISTEN", c.Listen},
 		{"HOOKRELAY_PUBLIC_URL", c.PublicURL},
+		{"HOOKRELAY_INSECURE_COOKIES", strconv.FormatBool(c.InsecureCookies)},
 		{"HOOKRELAY_ENCRYPTION_KEYS", mask(c.EncryptionKeys)},
 		{"HOOKRELAY_MAX_BODY_BYTES", strconv.Itoa(c.MaxBodyBytes)},
 		{"HOOKRELAY_STRIPE_TOLERANCE", c.StripeTolerance.String()},

@@ -34,11 +34,6 @@ const InviteTTL = 7 * 24 * time.Hour
 // DefaultBcryptCost balances login latency (~100 ms here) against brute force.
 const DefaultBcryptCost = 11
 
-// Limiter throttles by key (login attempts per email and per address).
-type Limiter interface {
-	Allow(ctx context.Context, key string) (bool, error)
-}
-
 // Permissions, checked on the server for every page and action.
 type Permission int
 
@@ -79,23 +74,13 @@ func checkEmail(email string) (string, error) {
 	return email, nil
 }
 
-func checkPassword(pw string) error {
-	if len(pw) < 10 {
-		return invalid("password", "must be at least 10 characters")
-	}
-	if len(pw) > 72 {
-		return invalid("password", "must be at most 72 bytes")
-	}
-	return nil
-}
-
 // CreateUser makes an account and, when teamID is set, a membership.
 func (r *Relay) CreateUser(ctx context.Context, a Actor, email, name, password, teamID, role string) (*store.User, error) {
 	email, err := checkEmail(email)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPassword(password); err != nil {
+	if err := checkPassword(password, email); err != nil {
 		return nil, err
 	}
 	if teamID != "" && !ValidRole(role) {
@@ -136,18 +121,11 @@ type Login struct {
 }
 
 // Login checks a password and opens a session. Attempts are throttled per
-// email and per address; failures are audited in the user's teams.
+// account and address together, and per address (throttleSignIn); failures
+// are audited in the user's teams.
 func (r *Relay) Login(ctx context.Context, email, password, ip, userAgent string) (*Login, error) {
-	if r.limiter != nil {
-		for _, key := range []string{"login:ip:" + ip, "login:email:" + strings.ToLower(strings.TrimSpace(email))} {
-			ok, err := r.limiter.Allow(ctx, key)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return nil, ErrThrottled
-			}
-		}
+	if err := r.throttleSignIn(ctx, email, ip); err != nil {
+		return nil, err
 	}
 	u, err := r.st.UserByEmail(ctx, strings.TrimSpace(email))
 	if errors.Is(err, store.ErrNotFound) {
@@ -164,6 +142,11 @@ func (r *Relay) Login(ctx context.Context, email, password, ip, userAgent string
 		}
 		return nil, ErrBadCredentials
 	}
+	return r.openSession(ctx, u, ip, userAgent)
+}
+
+// openSession starts a session for u, whose password was just checked.
+func (r *Relay) openSession(ctx context.Context, u *store.User, ip, userAgent string) (*Login, error) {
 	now := r.Now()
 	tok := randomToken("hrs_")
 	se := &store.Session{Hash: store.HashToken(tok), ID: store.NewID("ses"), UserID: u.ID, CSRFToken: randomToken(""),
@@ -171,7 +154,7 @@ func (r *Relay) Login(ctx context.Context, email, password, ip, userAgent string
 	if teams, err := r.st.TeamsOf(ctx, u.ID); err == nil && len(teams) > 0 {
 		se.TeamID = &teams[0].TeamID
 	}
-	err = r.st.Tx(ctx, func(tx *store.Store) error {
+	err := r.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreateSession(ctx, se); err != nil {
 			return err
 		}
@@ -293,7 +276,7 @@ func (r *Relay) ChangePassword(ctx context.Context, c *Current, ip, oldPW, newPW
 	if bcrypt.CompareHashAndPassword([]byte(c.User.PasswordHash), []byte(oldPW)) != nil {
 		return invalid("current_password", "is wrong")
 	}
-	if err := checkPassword(newPW); err != nil {
+	if err := checkPassword(newPW, c.User.Email); err != nil {
 		return err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(newPW), r.opt.BcryptCost)

@@ -11,15 +11,19 @@ import (
 	"github.com/hookrelay/hookrelay/internal/testenv"
 )
 
-// countLimiter allows the first n calls per key.
+// countLimiter keeps a count per key and allows what the caller's limit
+// allows; n, when set, is a lower limit for every key.
 type countLimiter struct {
 	n    int
 	seen map[string]int
 }
 
-func (l *countLimiter) Allow(_ context.Context, key string) (bool, error) {
+func (l *countLimiter) Allow(_ context.Context, key string, perMinute int) (bool, error) {
 	l.seen[key]++
-	return l.seen[key] <= l.n, nil
+	if l.n > 0 {
+		perMinute = min(perMinute, l.n)
+	}
+	return l.seen[key] <= perMinute, nil
 }
 
 func newRelay(t *testing.T, lim relay.Limiter) (*relay.Relay, *store.Store, string) {
