@@ -50,6 +50,8 @@ type env struct {
 type envOptions struct {
 	guard *delivery.Guard
 	ready map[string]func(context.Context) error
+	// now is the relay's clock (nil: time.Now).
+	now func() time.Time
 }
 
 // loopbackGuard lets endpoints point at httptest servers.
@@ -70,7 +72,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	insp := asynq.NewInspector(opt)
 	t.Cleanup(func() { _ = aq.Close(); _ = insp.Close() })
 	client := delivery.NewClient(delivery.ClientOptions{Guard: o.guard, UserAgent: "hookrelay/test"})
-	r := relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: aq, Inspector: insp, Client: client, Guard: o.guard},
+	r := relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: aq, Inspector: insp, Client: client, Guard: o.guard, Now: o.now},
 		relay.Options{StripeTolerance: 5 * time.Minute, Version: "test", BcryptCost: 4})
 	disp := r.NewDispatcher(1, 100)
 	t.Cleanup(disp.Shutdown) // registered after the Redis clients: runs before they close

@@ -50,6 +50,9 @@ type Metrics struct {
 	postponed       *prometheus.CounterVec
 	breaker         *prometheus.GaugeVec
 	swept           prometheus.Counter
+	// unrecorded counts rejected requests over the per-source cap, answered
+	// but not stored.
+	unrecorded *prometheus.CounterVec
 }
 
 // New registers hookrelay's collectors, and the Go runtime and process
@@ -93,9 +96,13 @@ func New(reg *prometheus.Registry) *Metrics {
 			Name: "hookrelay_sweeper_requeued_total",
 			Help: "Deliveries the sweeper enqueued again because Redis did not have them.",
 		}),
+		unrecorded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookrelay_rejected_unrecorded_total",
+			Help: "Rejected ingest requests answered 401 but not stored, over the per-source cap of stored rejections per minute.",
+		}, []string{"source_id"}),
 	}
 	reg.MustRegister(m.eventsReceived, m.ingestDuration, m.ingestBatch, m.attempts, m.attemptDuration,
-		m.postponed, m.breaker, m.swept,
+		m.postponed, m.breaker, m.swept, m.unrecorded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -110,6 +117,14 @@ func (m *Metrics) Ingested(sourceID, outcome string, d time.Duration) {
 	}
 	m.eventsReceived.WithLabelValues(sourceID, outcome).Inc()
 	m.ingestDuration.WithLabelValues(outcome).Observe(d.Seconds())
+}
+
+// RejectionUnrecorded counts a rejected request not stored (over the cap).
+func (m *Metrics) RejectionUnrecorded(sourceID string) {
+	if m == nil {
+		return
+	}
+	m.unrecorded.WithLabelValues(sourceID).Inc()
 }
 
 // IngestBatch records how many events one transaction stored.

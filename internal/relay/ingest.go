@@ -69,6 +69,9 @@ type Ingested struct {
 	EventID    string
 	Duplicate  bool
 	Deliveries []string
+	// Endpoints[i] is the endpoint of Deliveries[i], so Dispatch can
+	// group them (when absent, each delivery is its own task).
+	Endpoints []string
 }
 
 // Ingest stores a batch of verified events and their deliveries in ONE
@@ -117,6 +120,7 @@ func (r *Relay) Ingest(ctx context.Context, in []Inbound) ([]Ingested, error) {
 					Status: store.StatusPending, NextAttemptAt: &e.ReceivedAt, CreatedAt: e.ReceivedAt, UpdatedAt: e.ReceivedAt}
 				ds = append(ds, d)
 				out[i].Deliveries = append(out[i].Deliveries, d.ID)
+				out[i].Endpoints = append(out[i].Endpoints, ep.ID)
 			}
 		}
 		return tx.InsertDeliveries(ctx, ds)
@@ -151,24 +155,41 @@ func cleanHeaders(h map[string][]string) map[string][]string {
 	return h
 }
 
-// Dispatch enqueues the first attempt of every new delivery. A failure is
-// logged, not returned: the events are committed and the sweeper will
-// enqueue what is missing.
+// dispatchGroup bounds the deliveries one task carries.
+const dispatchGroup = 64
+
+// Dispatch enqueues the first attempt of every new delivery: one task per
+// endpoint per batch (up to dispatchGroup deliveries), so a batch of
+// events bound for one endpoint costs one Redis round trip here and one
+// claim, one gate check and one finish in the worker. A group's task id is
+// derived from its deliveries (task.GroupTaskID), so dispatching the same
+// results again is a no-op. A failure is logged, not returned: the events
+// are committed and the sweeper will enqueue what is missing.
 func (r *Relay) Dispatch(ctx context.Context, res []Ingested) {
+	open := map[string]*task.Deliver{}
+	var tasks []*task.Deliver
 	for _, x := range res {
-		for _, id := range x.Deliveries {
-			if err := r.enqueue(ctx, task.NewDeliver(task.Deliver{DeliveryID: id, Attempt: 1}, "", time.Time{})); err != nil {
-				r.log.Warn("enqueue_failed", "delivery_id", id, "error", err.Error())
+		for j, id := range x.Deliveries {
+			ep := ""
+			if len(x.Endpoints) == len(x.Deliveries) {
+				ep = x.Endpoints[j]
+			}
+			if g := open[ep]; ep != "" && g != nil && len(g.More)+1 < dispatchGroup {
+				g.More = append(g.More, id)
+				continue
+			}
+			g := &task.Deliver{DeliveryID: id, EndpointID: ep, Attempt: 1}
+			tasks = append(tasks, g)
+			if ep != "" {
+				open[ep] = g
 			}
 		}
 	}
-}
-
-// RecordRejection stores a request refused for its signature (never the
-// secret, never the body).
-func (r *Relay) RecordRejection(ctx context.Context, src *store.Source, reason, remote string, h http.Header) error {
-	return r.st.InsertRejected(ctx, &store.RejectedRequest{ID: store.NewID("rej"), TeamID: src.TeamID,
-		SourceID: src.ID, ReceivedAt: r.Now(), Reason: reason, RemoteAddr: remote, Headers: KeepHeaders(h)})
+	for _, p := range tasks {
+		if err := r.enqueue(ctx, task.NewDeliver(*p, "", time.Time{})); err != nil {
+			r.log.Warn("enqueue_failed", "delivery_id", p.DeliveryID, "count", 1+len(p.More), "error", err.Error())
+		}
+	}
 }
 
 // MatchEventType reports whether an endpoint filter lets type t through:

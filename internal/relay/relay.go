@@ -55,6 +55,10 @@ type Options struct {
 	// next success to be announced as endpoint.recovered, so flaps stay
 	// quiet (default 5 min).
 	RecoveredAfter time.Duration
+	// RejectionsPerMinute caps the rejected requests stored per source per
+	// minute in this process (default DefaultRejectionsPerMinute); the
+	// rest are answered 401 as usual and only counted.
+	RejectionsPerMinute int
 	// BcryptCost is the password hashing cost (default DefaultBcryptCost;
 	// tests lower it, since every hash then takes a millisecond).
 	BcryptCost int
@@ -78,6 +82,8 @@ type Relay struct {
 	gate    *delivery.Gate
 	ops     opsTarget
 	m       *metrics.Metrics
+	// rejections caps the rejected requests stored per source per minute.
+	rejections rejectionCap
 }
 
 // Deps are Relay's collaborators. Enqueuer, Inspector and Client may be nil

@@ -56,11 +56,13 @@ type RetentionReport struct {
 	DefaultDeleted    int64    // expired rows deleted from default partitions
 	DeliveriesDeleted int64
 	KeysTrimmed       int64
+	RejectedDeleted   int64 // rejected ingest requests past the retention
 }
 
 // RunRetention is the maintenance task: it creates today's and the next
 // DaysAhead days' partitions, drops whole partitions older than the
-// retention (and the deliveries and deduplication keys of that time), and
+// retention (and the deliveries, deduplication keys and rejected requests
+// of that time), and
 // empties payloads older than the payload retention. It never scans a
 // whole table: partitions are dropped or, for payloads, rewritten once;
 // deliveries, keys and stray default-partition rows go in bounded
@@ -123,13 +125,18 @@ func (r *Relay) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionR
 	}); err != nil {
 		return rep, err
 	}
+	if rep.RejectedDeleted, err = batches(ctx, func() (int64, error) {
+		return r.st.DeleteRejectedBefore(ctx, cutoff, retentionBatch)
+	}); err != nil {
+		return rep, err
+	}
 	if err := r.dropPayloads(ctx, payloadCutoff, cutoff, now, &rep); err != nil {
 		return rep, err
 	}
 	r.log.Info("retention_done", "created", len(rep.Created), "dropped", len(rep.Dropped),
 		"dropped_partitions", rep.Dropped, "payload_partitions", rep.PayloadPartitions,
 		"payloads_dropped", rep.PayloadsDropped, "default_rows_deleted", rep.DefaultDeleted,
-		"default_rows_moved", rep.Moved, "deliveries_deleted", rep.DeliveriesDeleted, "keys_trimmed", rep.KeysTrimmed,
+		"default_rows_moved", rep.Moved, "deliveries_deleted", rep.DeliveriesDeleted, "keys_trimmed", rep.KeysTrimmed, "rejected_deleted", rep.RejectedDeleted,
 		"cutoff", cutoff, "payload_cutoff", payloadCutoff)
 	return rep, nil
 }

@@ -257,3 +257,16 @@ func (s *Store) DeleteDeliveriesBefore(ctx context.Context, cutoff time.Time, li
 	n, _ := res.RowsAffected()
 	return n, nil
 }
+
+// DeleteRejectedBefore deletes up to limit rejected requests recorded
+// before cutoff, oldest first, through the primary key (ids encode their
+// time), and returns how many went.
+func (s *Store) DeleteRejectedBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM rejected_requests WHERE id = ANY (ARRAY(
+		SELECT id FROM rejected_requests WHERE id < ? ORDER BY id LIMIT ?))`, idAt("rej", cutoff), limit)
+	if err != nil {
+		return 0, fmt.Errorf("store: expire rejected requests: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
