@@ -102,7 +102,7 @@ func TestEndpointSecretShownOnceOnly(t *testing.T) {
 		}
 	}
 	secs := ep["secrets"].([]any)
-	if len(secs) != 1 || secs[0].(map[string]any)["hint"] != "whsec_…"+sec[len(sec)-4:] {
+	if len(secs) != 1 || secs[0].(map[string]any)["hint"] != "whsec_…" {
 		t.Fatalf("masked secrets %v", secs)
 	}
 	var raw, audit string

@@ -108,7 +108,7 @@ func TestSourceSecretStaysHidden(t *testing.T) {
 		t.Fatalf("secrets %v", secs)
 	}
 	s0 := secs[0].(map[string]any)
-	if s0["hint"] != "whsec_…mnop" || str(s0, "id") == "" || str(s0, "created_at") == "" || s0["expires_at"] != nil {
+	if s0["hint"] != "whsec_…" || str(s0, "id") == "" || str(s0, "created_at") == "" || s0["expires_at"] != nil {
 		t.Fatalf("masked secret %v", s0)
 	}
 
@@ -164,7 +164,7 @@ func TestSourceUpdateRotateAndReveal(t *testing.T) {
 	if err != nil || time.Until(exp) < 23*time.Hour || time.Until(exp) > 25*time.Hour || cur["expires_at"] != nil {
 		t.Fatalf("old %v, new %v: want the old one to expire after the 24h grace", old, cur)
 	}
-	if old["hint"] != "whsec_…mnop" || cur["hint"] != "whsec_…vuts" {
+	if old["hint"] != "whsec_…" || cur["hint"] != "whsec_…" { // the kind only, no characters
 		t.Fatalf("hints %v %v", old["hint"], cur["hint"])
 	}
 	if rows := e.auditRows("source.update", id); len(rows) != 2 || rows[1].Details["after"].(map[string]any)["secret"] != "rotated" {

@@ -46,7 +46,7 @@ type sourceView struct {
 }
 
 func (s *server) sourceView(src *store.Source) sourceView {
-	return sourceView{ID: src.ID, Name: src.Name, Provider: src.Provider, IngestURL: s.PublicURL + "/in/" + src.IngestToken,
+	return sourceView{ID: src.ID, Name: src.Name, Provider: src.Provider, IngestURL: s.Relay.IngestURL(s.PublicURL, src),
 		Config: src.Config, Secrets: s.Relay.MaskSecrets(src.ID, src.Secrets), CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
 }
 

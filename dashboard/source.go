@@ -18,7 +18,7 @@ func (d *Dashboard) sourceData(c *fiber.Ctx, src *store.Source) (fiber.Map, erro
 	if err != nil {
 		return nil, err
 	}
-	return fiber.Map{"Title": src.Name, "Nav": "sources", "Source": src, "IngestURL": d.PublicURL + "/in/" + src.IngestToken,
+	return fiber.Map{"Title": src.Name, "Nav": "sources", "Source": src, "IngestURL": d.Relay.IngestURL(d.PublicURL, src),
 		"Secrets": d.Relay.MaskSecrets(src.ID, src.Secrets), "Rejected": rejected, "Events": events,
 		"Form": map[string]string{}}, nil
 }

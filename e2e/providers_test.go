@@ -351,7 +351,7 @@ func TestProvidersEndToEnd(t *testing.T) {
 // provider gets what it checks for, and no event is stored or forwarded.
 func TestProviderHandshakes(t *testing.T) {
 	e := newEnv(t, envOptions{noWorker: true})
-	const ghSecret, slackSecret = "gh-ping-secret", "slack-signing-secret"
+	const ghSecret, slackSecret = "gh-ping-secret-0123", "slack-signing-secret"
 
 	gh := e.source(t, "github", "", ghSecret)
 	ping := []byte(`{"zen":"Design for failure.","hook_id":123,"hook":{"type":"Repository","events":["push"]}}`)

@@ -164,7 +164,7 @@ func runTrigger(ctx context.Context, cfg *config.Config, args []string, stdout i
 	}
 	body := relay.StripeTestBody(store.NewID("evt_trigger"), evType, time.Now())
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secrets[0], Timestamp: time.Now()})
-	url := cfg.PublicURL + "/in/" + src.IngestToken
+	url := d.relay.IngestURL(cfg.PublicURL, src)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err

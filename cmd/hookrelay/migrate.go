@@ -36,6 +36,7 @@ func runMigrate(ctx context.Context, cfg *config.Config, args []string, stdout i
 		} else {
 			fmt.Fprintln(stdout, "migrate: applied", strings.Join(names, ", "))
 		}
+		return sealPlaintext(ctx, cfg, db, stdout)
 	case "down":
 		names, err := m.Down(ctx)
 		if err != nil {

@@ -21,6 +21,8 @@ commands:
   version               print the version
   admin bootstrap       on an empty install: create a team, an API token and a Stripe source
   admin token create --team TEAM_ID --name NAME [--scopes read,write]
+  secrets rekey [--batch N]
+                        re-encrypt every secret with the newest key (then older keys can go)
   maintenance run       create partitions ahead, drop expired ones (the worker does this hourly)
   trigger [EVENT_TYPE] [--source SOURCE_ID]
                         send a Stripe-signed test event to a Stripe source
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runMaintenance(ctx, cfg, rest, stdout)
 	case "trigger":
 		return runTrigger(ctx, cfg, rest, stdout)
+	case "secrets":
+		return runSecrets(ctx, cfg, rest, stdout)
 	}
 	fmt.Fprint(stdout, usage)
 	return fmt.Errorf("unknown command %q", strings.Join(args[1:2], ""))

@@ -109,7 +109,11 @@ func (r *Relay) timeoutOf(c *store.Claimed) time.Duration {
 
 func (r *Relay) buildRequest(c *store.Claimed, now time.Time) (delivery.Request, error) {
 	h := make(http.Header, 8+len(c.Headers))
-	for k, v := range c.Headers {
+	custom, err := r.openHeaders(c.EndpointID, c.Headers)
+	if err != nil {
+		return delivery.Request{URL: c.URL, Header: h}, err
+	}
+	for k, v := range custom {
 		h.Set(k, v)
 	}
 	ct := c.ContentType

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/delivery"
+	"github.com/hookrelay/hookrelay/internal/secret"
 	"github.com/hookrelay/hookrelay/internal/signing"
 	"github.com/hookrelay/hookrelay/internal/store"
 )
@@ -162,7 +164,7 @@ func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]
 				return nil, invalid("headers", "header %q cannot be set", k)
 			}
 		}
-		ep.Headers = *in.Headers
+		ep.Headers = r.sealHeaders(ep.ID, ep.Headers, *in.Headers)
 		changed["headers"] = headerNames(*in.Headers)
 	}
 	if in.TimeoutMS != nil {
@@ -199,6 +201,44 @@ func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]
 		ep.SigningScheme, changed["signing_scheme"] = string(s), string(s)
 	}
 	return changed, nil
+}
+
+// headerAD binds a sealed header value to its endpoint and header name.
+func headerAD(endpointID, name string) []byte { return []byte(endpointID + "/header/" + name) }
+
+// sealHeaders encrypts an endpoint's custom header values (they often hold
+// credentials) for storage. A value equal to the stored, sealed one is kept
+// as it is: that is how the dashboard's edit form keeps a value it never
+// shows. Only buildRequest opens them again.
+func (r *Relay) sealHeaders(endpointID string, stored, in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		if old, ok := stored[k]; ok && old == v && secret.IsSealed(v) {
+			out[k] = v
+			continue
+		}
+		out[k] = r.box.SealString(v, headerAD(endpointID, k))
+	}
+	return out
+}
+
+// openHeaders decrypts an endpoint's custom header values for a request. A
+// value stored before header sealing (migration 0007) is used as it is
+// until `migrate up` or `secrets rekey` seals it.
+func (r *Relay) openHeaders(endpointID string, h map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if !secret.IsSealed(v) {
+			out[k] = v
+			continue
+		}
+		pt, err := r.box.OpenString(v, headerAD(endpointID, k))
+		if err != nil {
+			return nil, fmt.Errorf("relay: header %s of %s: %w", k, endpointID, err)
+		}
+		out[k] = pt
+	}
+	return out, nil
 }
 
 func headerNames(h map[string]string) []string {

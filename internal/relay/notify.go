@@ -46,7 +46,8 @@ func (r *Relay) EnsureOps(ctx context.Context, url, secret string) error {
 		if errors.Is(err, store.ErrNotFound) {
 			now := r.Now()
 			src = &store.Source{ID: OpsSourceID, TeamID: OpsTeamID, Name: "hookrelay", Provider: provider.None,
-				IngestToken: NewIngestToken(), CreatedAt: now, UpdatedAt: now}
+				CreatedAt: now, UpdatedAt: now}
+			r.setIngestToken(src, NewIngestToken())
 			if err := tx.CreateSource(ctx, src); err != nil {
 				return err
 			}

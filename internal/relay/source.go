@@ -6,9 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hookrelay/hookrelay/internal/provider"
+	"github.com/hookrelay/hookrelay/internal/signing"
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
@@ -28,6 +31,53 @@ func NewIngestToken() string {
 	b := make([]byte, 20)
 	_, _ = rand.Read(b)
 	return "in_" + strings.ToLower(strings.TrimRight(base64.RawURLEncoding.EncodeToString(b), "="))
+}
+
+// ingestTokenAD binds a sealed ingest token to its source, so it cannot be
+// copied to another source row (or to a secret) and still open.
+func ingestTokenAD(sourceID string) []byte { return []byte(sourceID + "/ingest_token") }
+
+// setIngestToken gives src a token: its hash for the lookup, sealed for
+// display, and in memory for the caller to show once.
+func (r *Relay) setIngestToken(src *store.Source, token string) {
+	src.IngestToken = token
+	src.IngestTokenHash = store.HashIngestToken(token)
+	src.IngestTokenSealed = r.box.SealString(token, ingestTokenAD(src.ID))
+	src.LegacyIngestToken = ""
+}
+
+// IngestToken returns the plaintext ingest token of a source, for showing
+// its ingest URL to the team: the in-memory one of a source just made, else
+// the sealed column opened, else the plaintext of a source not yet sealed.
+func (r *Relay) IngestToken(src *store.Source) (string, error) {
+	switch {
+	case src.IngestToken != "":
+		return src.IngestToken, nil
+	case src.IngestTokenSealed != "":
+		if r.box == nil {
+			return "", errors.New("relay: no encryption key configured")
+		}
+		tok, err := r.box.OpenString(src.IngestTokenSealed, ingestTokenAD(src.ID))
+		if err != nil {
+			return "", fmt.Errorf("relay: ingest token of %s: %w", src.ID, err)
+		}
+		return tok, nil
+	case src.LegacyIngestToken != "":
+		return src.LegacyIngestToken, nil
+	}
+	return "", fmt.Errorf("relay: source %s has no ingest token", src.ID)
+}
+
+// IngestURL is the URL a provider posts src's webhooks to, under base
+// (HOOKRELAY_PUBLIC_URL). When the token cannot be opened (its encryption
+// key was removed) it says so instead of showing a broken URL.
+func (r *Relay) IngestURL(base string, src *store.Source) string {
+	tok, err := r.IngestToken(src)
+	if err != nil {
+		r.log.Warn("ingest_token_unreadable", "source_id", src.ID, "error", err.Error())
+		return "(unreadable: the encryption key that sealed it is not configured)"
+	}
+	return base + "/in/" + tok
 }
 
 func (r *Relay) checkSource(kind string, cfg json.RawMessage) error {
@@ -58,8 +108,8 @@ func (r *Relay) checkSource(kind string, cfg json.RawMessage) error {
 // CreateSource validates and stores a new source with its first secret.
 func (r *Relay) CreateSource(ctx context.Context, a Actor, in SourceInput) (*store.Source, error) {
 	now := r.Now()
-	src := &store.Source{ID: store.NewID("src"), TeamID: a.TeamID, IngestToken: NewIngestToken(),
-		Config: json.RawMessage(`{}`), CreatedAt: now, UpdatedAt: now}
+	src := &store.Source{ID: store.NewID("src"), TeamID: a.TeamID, Config: json.RawMessage(`{}`), CreatedAt: now, UpdatedAt: now}
+	r.setIngestToken(src, NewIngestToken())
 	if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
 		return nil, invalid("name", "is required")
 	}
@@ -74,8 +124,8 @@ func (r *Relay) CreateSource(ctx context.Context, a Actor, in SourceInput) (*sto
 		return nil, err
 	}
 	if in.Secret != nil && *in.Secret != "" {
-		if err := provider.CheckSecret(src.Provider, *in.Secret); err != nil {
-			return nil, invalid("secret", "%v", strings.TrimPrefix(err.Error(), "provider: "))
+		if err := checkSourceSecret(src.Provider, *in.Secret); err != nil {
+			return nil, err
 		}
 		src.Secrets = []store.Secret{r.sealSecret(src.ID, *in.Secret, nil)}
 	} else if src.Provider != provider.None {
@@ -122,8 +172,8 @@ func (r *Relay) UpdateSource(ctx context.Context, a Actor, id string, in SourceI
 			after["config"] = src.Config
 		}
 		if in.Secret != nil {
-			if err := provider.CheckSecret(src.Provider, *in.Secret); err != nil {
-				return invalid("secret", "%v", strings.TrimPrefix(err.Error(), "provider: "))
+			if err := checkSourceSecret(src.Provider, *in.Secret); err != nil {
+				return err
 			}
 			src.Secrets = r.rotate(src.ID, src.Secrets, *in.Secret, r.opt.SecretGrace)
 			after["secret"] = "rotated"
@@ -161,7 +211,9 @@ type MaskedSecret struct {
 	ExpiresAt string `json:"expires_at,omitempty"`
 }
 
-// MaskSecrets lists the active secrets of an owner as hints ("whsec_…a1b2").
+// MaskSecrets lists the active secrets of an owner as hints: only the
+// kind of secret ("whsec_…"), never any of its characters, since a
+// user-chosen secret may be short or reused elsewhere.
 func (r *Relay) MaskSecrets(owner string, secrets []store.Secret) []MaskedSecret {
 	now := r.Now()
 	out := []MaskedSecret{}
@@ -181,16 +233,44 @@ func (r *Relay) MaskSecrets(owner string, secrets []store.Secret) []MaskedSecret
 	return out
 }
 
-// hint keeps a recognisable prefix and the last four characters.
+// hintPrefixes are the well-known, non-secret prefixes a hint may show.
+var hintPrefixes = []string{"whsec_", "pdl_ntfset_", signing.PrivateKeyPrefix}
+
+// hint names the kind of a secret by its well-known prefix, if any.
 func hint(s string) string {
-	prefix := ""
-	if i := strings.Index(s, "_"); i > 0 && i < 8 {
-		prefix = s[:i+1]
+	for _, p := range hintPrefixes {
+		if strings.HasPrefix(s, p) {
+			return p + "…"
+		}
 	}
-	if len(s) < 12 {
-		return prefix + "…"
+	return "…"
+}
+
+// MinSecretLength is the shortest source secret accepted where the
+// provider does not fix the format: a short shared secret can be guessed
+// offline from a single signed request.
+const MinSecretLength = 16
+
+// checkSourceSecret validates a source secret for its provider. Errors
+// name the field and never contain the secret.
+func checkSourceSecret(kind, sec string) error {
+	if err := provider.CheckSecret(kind, sec); err != nil {
+		return invalid("secret", "%v", strings.TrimPrefix(err.Error(), "provider: "))
 	}
-	return prefix + "…" + s[len(s)-4:]
+	switch kind {
+	case provider.None:
+		return nil
+	case provider.StandardWebhooks:
+		// whsec_ + base64 of the key (CheckSecret made sure it decodes).
+		if k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sec, "whsec_")); err != nil || len(k) < MinSecretLength {
+			return invalid("secret", "the standard-webhooks key must be at least %d bytes (whsec_ followed by base64)", MinSecretLength)
+		}
+		return nil
+	}
+	if n := utf8.RuneCountInString(sec); n < MinSecretLength {
+		return invalid("secret", "must be at least %d characters for provider %s (got %d)", MinSecretLength, kind, n)
+	}
+	return nil
 }
 
 // RevealSecrets returns an owner's active secrets in plaintext and writes

@@ -104,3 +104,51 @@ func (b *Box) Open(kid string, ciphertext, ad []byte) ([]byte, error) {
 	}
 	return pt, nil
 }
+
+// sealedPrefix starts a value sealed by SealString. A key id never holds
+// ':' (ParseKeys splits on the first one), so "enc1:kid:base64" parses
+// unambiguously.
+const sealedPrefix = "enc1:"
+
+// SealString encrypts a short text value into a self-describing string,
+// "enc1:<key id>:<base64 ciphertext>", for columns that hold text (header
+// values, ingest tokens).
+func (b *Box) SealString(plaintext string, ad []byte) string {
+	kid, ct := b.Seal([]byte(plaintext), ad)
+	return sealedPrefix + kid + ":" + base64.RawStdEncoding.EncodeToString(ct)
+}
+
+// IsSealed reports whether v was made by SealString; anything else is a
+// plaintext value stored before sealing existed.
+func IsSealed(v string) bool { return strings.HasPrefix(v, sealedPrefix) }
+
+// SealedKeyID returns the key id of a value made by SealString, "" for a
+// plaintext value.
+func SealedKeyID(v string) string {
+	if !IsSealed(v) {
+		return ""
+	}
+	kid, _, _ := strings.Cut(strings.TrimPrefix(v, sealedPrefix), ":")
+	return kid
+}
+
+// OpenString decrypts a value made by SealString with the same additional
+// data. The error never contains the value.
+func (b *Box) OpenString(v string, ad []byte) (string, error) {
+	if !IsSealed(v) {
+		return "", errors.New("secret: value is not sealed")
+	}
+	kid, enc, ok := strings.Cut(strings.TrimPrefix(v, sealedPrefix), ":")
+	if !ok {
+		return "", errors.New("secret: malformed sealed value")
+	}
+	ct, err := base64.RawStdEncoding.DecodeString(enc)
+	if err != nil {
+		return "", errors.New("secret: malformed sealed value")
+	}
+	pt, err := b.Open(kid, ct, ad)
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
+}

@@ -52,3 +52,40 @@ func TestParseKeysErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSealString(t *testing.T) {
+	k1 := NewKey("k1")
+	b, err := ParseKeys(k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := b.SealString("Bearer sk_live_abc", []byte("ep_1/h/Authorization"))
+	if !IsSealed(v) || SealedKeyID(v) != "k1" || strings.Contains(v, "sk_live_abc") {
+		t.Fatalf("sealed %q: kid %q", v, SealedKeyID(v))
+	}
+	if pt, err := b.OpenString(v, []byte("ep_1/h/Authorization")); err != nil || pt != "Bearer sk_live_abc" {
+		t.Fatalf("open = %q, %v", pt, err)
+	}
+	// Bound to its owner and name: copied elsewhere it does not open.
+	if _, err := b.OpenString(v, []byte("ep_2/h/Authorization")); err == nil {
+		t.Fatal("opened with another owner's additional data")
+	}
+	if IsSealed("Bearer x") || SealedKeyID("Bearer x") != "" {
+		t.Fatal("plaintext taken for sealed")
+	}
+	if _, err := b.OpenString("enc1:k1:%%%", nil); err == nil {
+		t.Fatal("malformed value opened")
+	}
+	// After a rotation the old key still opens; without it, ErrUnknownKey.
+	b2, _ := ParseKeys(NewKey("k2") + "," + k1)
+	if pt, err := b2.OpenString(v, []byte("ep_1/h/Authorization")); err != nil || pt != "Bearer sk_live_abc" {
+		t.Fatalf("open after rotation = %q, %v", pt, err)
+	}
+	if SealedKeyID(b2.SealString("x", nil)) != "k2" {
+		t.Fatal("new values not sealed with the newest key")
+	}
+	b3, _ := ParseKeys(NewKey("k3"))
+	if _, err := b3.OpenString(v, []byte("ep_1/h/Authorization")); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("err = %v, want ErrUnknownKey", err)
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -26,15 +27,33 @@ func (s Secret) Active(now time.Time) bool { return s.ExpiresAt == nil || now.Be
 type Source struct {
 	bun.BaseModel `bun:"table:sources"`
 
-	ID          string          `bun:"id,pk"`
-	TeamID      string          `bun:"team_id"`
-	Name        string          `bun:"name"`
-	Provider    string          `bun:"provider"`
-	IngestToken string          `bun:"ingest_token"`
-	Config      json.RawMessage `bun:"config,type:jsonb"`
-	Secrets     []Secret        `bun:"secrets,type:jsonb"`
-	CreatedAt   time.Time       `bun:"created_at"`
-	UpdatedAt   time.Time       `bun:"updated_at"`
+	ID       string `bun:"id,pk"`
+	TeamID   string `bun:"team_id"`
+	Name     string `bun:"name"`
+	Provider string `bun:"provider"`
+	// IngestTokenHash is the SHA-256 of the ingest URL's token
+	// (HashIngestToken): ingest looks sources up by it.
+	IngestTokenHash []byte `bun:"ingest_token_hash"`
+	// IngestTokenSealed is the token encrypted for display
+	// (secret.Box.SealString, bound to the source id).
+	IngestTokenSealed string `bun:"ingest_token_sealed,nullzero"`
+	// LegacyIngestToken is the plaintext token of a source created before
+	// migration 0007, until `migrate up` or `secrets rekey` seals it.
+	LegacyIngestToken string          `bun:"ingest_token,nullzero"`
+	Config            json.RawMessage `bun:"config,type:jsonb"`
+	Secrets           []Secret        `bun:"secrets,type:jsonb"`
+	CreatedAt         time.Time       `bun:"created_at"`
+	UpdatedAt         time.Time       `bun:"updated_at"`
+
+	// IngestToken is the plaintext token, in memory only: set when the
+	// source is created, never stored or loaded.
+	IngestToken string `bun:"-"`
+}
+
+// HashIngestToken is the lookup key of an ingest token.
+func HashIngestToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
 }
 
 // fill replaces nil collections, which would be stored as NULL.
@@ -47,9 +66,13 @@ func (src *Source) fill() {
 	}
 }
 
-// CreateSource inserts a source.
+// CreateSource inserts a source. A caller that sets only IngestToken
+// gets its hash stored (the relay also seals it for display).
 func (s *Store) CreateSource(ctx context.Context, src *Source) error {
 	src.fill()
+	if len(src.IngestTokenHash) == 0 && src.IngestToken != "" {
+		src.IngestTokenHash = HashIngestToken(src.IngestToken)
+	}
 	if _, err := s.db.NewInsert().Model(src).Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
 			return fmt.Errorf("store: create source: %w", ErrConflict)
@@ -59,10 +82,11 @@ func (s *Store) CreateSource(ctx context.Context, src *Source) error {
 	return nil
 }
 
-// SourceByToken finds the source an ingest URL names.
+// SourceByToken finds the source an ingest URL names, by the token's hash
+// (one unique-index lookup).
 func (s *Store) SourceByToken(ctx context.Context, token string) (*Source, error) {
 	src := new(Source)
-	if err := s.db.NewSelect().Model(src).Where("ingest_token = ?", token).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(src).Where("ingest_token_hash = ?", HashIngestToken(token)).Scan(ctx); err != nil {
 		return nil, notFound(err, "source", "(by ingest token)")
 	}
 	return src, nil
