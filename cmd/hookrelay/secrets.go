@@ -51,7 +51,7 @@ func runSecrets(ctx context.Context, cfg *config.Config, args []string, stdout i
 		return err
 	}
 	fmt.Fprintf(stdout, "secrets rekey: sealing every secret with key %q\n", box.KeyID())
-	res, err := rekey(ctx, db, box, relay.RekeyOptions{BatchSize: *batch, Actor: relay.Actor{Kind: "cli", ID: "secrets-rekey"}}, stdout)
+	res, err := rekey(ctx, db, box, relay.RekeyOptions{BatchSize: *batch, Actor: relay.Actor{Kind: "cli", ID: "secrets-rekey"}}, "secrets rekey", stdout)
 	if err != nil {
 		return fmt.Errorf("secrets rekey: stopped (run it again to continue): %w", err)
 	}
@@ -61,10 +61,10 @@ func runSecrets(ctx context.Context, cfg *config.Config, args []string, stdout i
 }
 
 // rekey runs a re-keying pass, printing a line per batch.
-func rekey(ctx context.Context, db *bun.DB, box *secret.Box, o relay.RekeyOptions, stdout io.Writer) (relay.RekeyResult, error) {
+func rekey(ctx context.Context, db *bun.DB, box *secret.Box, o relay.RekeyOptions, label string, stdout io.Writer) (relay.RekeyResult, error) {
 	r := relay.New(relay.Deps{Store: store.New(db), Box: box}, relay.Options{})
 	o.Progress = func(p relay.RekeyProgress) {
-		fmt.Fprintf(stdout, "secrets rekey: batch %d: %s %d/%d\n", p.Batch, p.Table, p.Done, p.Total)
+		fmt.Fprintf(stdout, "%s: batch %d: %s %d/%d\n", label, p.Batch, p.Table, p.Done, p.Total)
 	}
 	return r.Rekey(ctx, o)
 }
@@ -81,7 +81,7 @@ func sealPlaintext(ctx context.Context, cfg *config.Config, db *bun.DB, stdout i
 	if err != nil {
 		return err
 	}
-	res, err := rekey(ctx, db, box, relay.RekeyOptions{PlaintextOnly: true, Actor: relay.Actor{Kind: "cli", ID: "migrate"}}, stdout)
+	res, err := rekey(ctx, db, box, relay.RekeyOptions{PlaintextOnly: true, Actor: relay.Actor{Kind: "cli", ID: "migrate"}}, "migrate: sealing", stdout)
 	if err != nil {
 		return fmt.Errorf("migrate: sealing plaintext values (run `hookrelay secrets rekey` to finish): %w", err)
 	}
