@@ -121,7 +121,9 @@ func (d *Dashboard) redirectFlash(c *fiber.Ctx, url string, f flash) error {
 		b, _ := json.Marshal(f)
 		d.setCookie(c, flashCookie, base64.RawURLEncoding.EncodeToString(b), 0)
 	}
-	return c.Redirect(url, fiber.StatusSeeOther)
+	// Targets are local paths, some with ids from the request: safeNext
+	// keeps anything else (a CR/LF, another host) out of Location.
+	return c.Redirect(safeNext(url), fiber.StatusSeeOther)
 }
 
 // takeFlash reads and clears the flash cookie.

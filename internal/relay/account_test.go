@@ -3,7 +3,11 @@ package relay_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/secret"
@@ -197,5 +201,113 @@ func TestBootstrapUpgradesAndSkipsOpsTeam(t *testing.T) {
 	b3, err := r2.Bootstrap(ctx)
 	if err != nil || b3.AdminPassword != "" {
 		t.Fatalf("third bootstrap made another account: %+v %v", b3, err)
+	}
+}
+
+func TestPasswordRules(t *testing.T) {
+	ctx := context.Background()
+	r, _, team := newRelay(t, nil)
+	sys := relay.SystemActor(team)
+	for _, pw := range []string{"aaaaaaaaaa", "ABABABABAB", "abcdabcdabcd", "password123", "Password123", "QWERTYUIOP",
+		"1234567890", "1q2w3e4r5t", "iloveyou123", "p@ssw0rd123", "hookrelay123", "carol@example.com", "Carol@Example.com",
+		"carolcarol", "carol2024!", "2024carol!"} {
+		_, err := r.CreateUser(ctx, sys, "carol@example.com", "", pw, team, "member")
+		var ve *relay.ValidationError
+		if !errors.As(err, &ve) || ve.Field != "password" {
+			t.Errorf("password %q: %v, want a password error", pw, err)
+		}
+	}
+	// Passwords of other people, long phrases and the email's domain are fine.
+	for i, pw := range []string{"plum tree at dusk", "Tr0ub4dor&3x", "carol-likes-plums", "example.com rules"} {
+		if _, err := r.CreateUser(ctx, sys, fmt.Sprintf("carol%d@example.com", i), "", pw, team, "member"); err != nil {
+			t.Errorf("password %q refused: %v", pw, err)
+		}
+	}
+}
+
+func TestLoginLimitsAccountAddressAndAddress(t *testing.T) {
+	ctx := context.Background()
+	lim := &countLimiter{seen: map[string]int{}}
+	r, _, team := newRelay(t, lim)
+	_, err := r.CreateUser(ctx, relay.SystemActor(team), "dan@example.com", "", "correct horse", team, "member")
+	testenv.Must(t, err)
+	attempt := func(email, ip string) error {
+		_, err := r.Login(ctx, email, "nope nope nope", ip, "")
+		return err
+	}
+	for i := range 10 {
+		if err := attempt("dan@example.com", "10.0.0.1"); !errors.Is(err, relay.ErrBadCredentials) {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	if err := attempt(" DAN@example.com ", "10.0.0.1"); !errors.Is(err, relay.ErrThrottled) {
+		t.Fatalf("11th guess at one account from one address: %v", err)
+	}
+	// Another address may still try this account (no lockout by strangers).
+	if _, err := r.Login(ctx, "dan@example.com", "correct horse", "10.0.0.2", ""); err != nil {
+		t.Fatalf("the account is locked for every address: %v", err)
+	}
+	// Spraying many accounts from one address meets the looser cap.
+	for i := range 70 {
+		_, err := r.CreateUser(ctx, relay.SystemActor(team), fmt.Sprintf("user%d@example.com", i), "", "correct horse", "", "")
+		testenv.Must(t, err)
+	}
+	n := 0
+	for ; n < 70; n++ {
+		if err := attempt(fmt.Sprintf("user%d@example.com", n), "10.0.0.3"); errors.Is(err, relay.ErrThrottled) {
+			break
+		}
+	}
+	if n != 60 {
+		t.Fatalf("address throttled after %d accounts, want 60", n)
+	}
+}
+
+// errLimiter is a limiter that cannot answer.
+type errLimiter struct{}
+
+func (errLimiter) Allow(context.Context, string, int) (bool, error) { return false, errors.New("dial tcp: refused") }
+
+func TestLoginFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	r, _, team := newRelay(t, errLimiter{})
+	_, err := r.CreateUser(ctx, relay.SystemActor(team), "eve@example.com", "", "correct horse", team, "member")
+	testenv.Must(t, err)
+	if _, err := r.Login(ctx, "eve@example.com", "correct horse", "10.0.0.1", ""); !errors.Is(err, relay.ErrLimiterDown) {
+		t.Fatalf("login with the limiter down: %v", err)
+	}
+}
+
+// The Redis limiter counts per key in the real Redis and reports an
+// unreachable Redis as an error (never as "allowed").
+func TestRedisLimiter(t *testing.T) {
+	ctx := context.Background()
+	opt := testenv.Redis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
+	defer rdb.Close()
+	l := relay.NewRedisLimiter(rdb)
+	for i := range 3 {
+		if ok, err := l.Allow(ctx, "login:test:a", 3); !ok || err != nil {
+			t.Fatalf("attempt %d refused: %v", i+1, err)
+		}
+	}
+	// GCRA refills one every 20 s at 3 a minute: allow one refill on a slow machine.
+	ok1, _ := l.Allow(ctx, "login:test:a", 3)
+	ok2, _ := l.Allow(ctx, "login:test:a", 3)
+	if ok1 && ok2 {
+		t.Fatal("two attempts over the limit allowed")
+	}
+	if ok, err := l.Allow(ctx, "login:test:b", 3); !ok || err != nil {
+		t.Fatalf("another key throttled: %v", err)
+	}
+	l2 := net.ListenConfig{}
+	ln, err := l2.Listen(ctx, "tcp", "127.0.0.1:0")
+	testenv.Must(t, err)
+	addr := ln.Addr().String()
+	testenv.Must(t, ln.Close())
+	down := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer down.Close()
+	if ok, err := relay.NewRedisLimiter(down).Allow(ctx, "login:test:a", 3); ok || err == nil {
+		t.Fatalf("unreachable Redis: allowed=%v err=%v", ok, err)
 	}
 }

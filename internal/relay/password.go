@@ -65,9 +65,9 @@ func repeated(s string) bool {
 	return false
 }
 
-// isOwnEmail reports whether pw (lowercased) is the email, its local part,
-// or the local part with only digits and punctuation around it
-// ("jsmith2024!").
+// isOwnEmail reports whether pw (lowercased) is the email, or its local
+// part (possibly repeated) with only digits and punctuation around it
+// ("jsmith2024!", "jsmithjsmith").
 func isOwnEmail(pw, email string) bool {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" {
@@ -80,10 +80,9 @@ func isOwnEmail(pw, email string) bool {
 	if local == "" {
 		return false
 	}
-	i := strings.Index(pw, local)
-	if i < 0 {
+	if !strings.Contains(pw, local) {
 		return false
 	}
-	rest := pw[:i] + pw[i+len(local):]
+	rest := strings.ReplaceAll(pw, local, "")
 	return strings.IndexFunc(rest, unicode.IsLetter) < 0
 }
