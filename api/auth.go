@@ -12,10 +12,12 @@ import (
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
-// requestID tags each request with an id (kept from X-Request-Id when sane).
+// requestID tags each request with an id (kept from X-Request-Id when sane:
+// it is echoed in a response header and in logs, so only a short token of
+// letters, digits and "._-" is kept, never control characters).
 func (s *server) requestID(c *fiber.Ctx) error {
 	rid := c.Get("X-Request-Id")
-	if rid == "" || len(rid) > 64 {
+	if !saneRequestID(rid) {
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)
 		rid = hex.EncodeToString(b)
@@ -23,6 +25,18 @@ func (s *server) requestID(c *fiber.Ctx) error {
 	c.Locals("request_id", rid)
 	c.Set("X-Request-Id", rid)
 	return c.Next()
+}
+
+func saneRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // authenticate resolves the bearer token to a team-scoped actor.

@@ -102,7 +102,7 @@ func (s *server) rotateEndpointSecret(c *fiber.Ctx) error {
 	var in struct {
 		Grace string `json:"grace"`
 	}
-	if len(c.Body()) > 0 {
+	if len(c.BodyRaw()) > 0 {
 		if err := decode(c, &in); err != nil {
 			return err
 		}

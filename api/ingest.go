@@ -78,7 +78,10 @@ func (s *server) ingest(c *fiber.Ctx) error {
 		}
 	}
 	if err != nil {
-		return s.unavailable(c, err)
+		if !store.IsUnavailable(err) {
+			outcome = metrics.StoreFailed
+		}
+		return s.storeFailed(c, err)
 	}
 	outcome = metrics.Accepted
 	if out.Duplicate {
@@ -86,6 +89,19 @@ func (s *server) ingest(c *fiber.Ctx) error {
 	}
 	s.Dispatcher.Submit([]relay.Ingested{out})
 	return c.JSON(fiber.Map{"id": out.EventID, "duplicate": out.Duplicate})
+}
+
+// storeFailed answers an event that was not stored. Only an unreachable
+// or overloaded database is 503 (the provider's retry will succeed); an
+// event PostgreSQL refuses for its data would fail on every retry, so it
+// is a 500 with the request id, logged, for an operator to look at.
+func (s *server) storeFailed(c *fiber.Ctx, err error) error {
+	if store.IsUnavailable(err) {
+		return s.unavailable(c, err)
+	}
+	s.Logger.Error("ingest_store_failed", "request_id", requestID(c), "error", err.Error())
+	return c.Status(fiber.StatusInternalServerError).JSON(fiber.Map{"error": fiber.Map{"code": "internal",
+		"message": "internal error: this event could not be stored (request " + requestID(c) + ")"}})
 }
 
 // unavailable answers 503 so the provider retries: nothing was committed.

@@ -6,7 +6,8 @@ import (
 
 // routes lists every route of the API in one place.
 func (s *server) routes(app *fiber.App) {
-	app.Use(s.requestID, s.accessLog)
+	// guardBody first of all: nothing may read a body before it (body.go).
+	app.Use(s.requestID, s.accessLog, s.guardBody)
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)

@@ -56,9 +56,15 @@ func New(d Deps) *fiber.App {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		// A body over the limit is refused by fasthttp before the handler
-		// runs; the error handler turns it into 413.
-		StreamRequestBody: false,
+		// Bodies are streamed to the handlers: guardBody (body.go), the
+		// first middleware, refuses encoded bodies outside /in/ and reads
+		// at most BodyLimit bytes, draining the rest of an oversized body
+		// so the sender reads its 413 instead of a connection reset.
+		StreamRequestBody: true,
+		// No multipart parsing while reading: ingest keeps the exact bytes
+		// (a pre-parsed form is re-encoded, not the bytes sent), and forms
+		// are parsed on demand after guardBody.
+		DisablePreParseMultipartForm: true,
 	})
 	s.routes(app)
 	if d.Mount != nil {

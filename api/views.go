@@ -17,7 +17,8 @@ import (
 // decode reads a JSON request body strictly: malformed JSON is 400, an
 // unknown field is 422 naming it.
 func decode(c *fiber.Ctx, dst any) error {
-	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	// BodyRaw: Body would inflate an encoded body (guardBody refuses those).
+	dec := json.NewDecoder(bytes.NewReader(c.BodyRaw()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		var se *json.SyntaxError

@@ -23,7 +23,8 @@ const (
 	Unavailable = "unavailable"
 	NotFound    = "not_found"
 	TooLarge    = "too_large"
-	Replied     = "replied" // a provider handshake answered directly (Slack url_verification)
+	Replied     = "replied"      // a provider handshake answered directly (Slack url_verification)
+	StoreFailed = "store_failed" // verified but refused by the database for its data (500)
 )
 
 // Attempt outcomes, the outcome label of hookrelay_delivery_attempts_total.
