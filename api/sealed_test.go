@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -64,6 +65,26 @@ func TestIngestTokensAndHeaderValuesSealedAtRest(t *testing.T) {
 	testenv.Must(t, e.db.NewRaw("SELECT headers::text FROM endpoints WHERE id = ?", str(ep, "id")).Scan(context.Background(), &after))
 	if before != after {
 		t.Fatalf("headers changed by an unrelated edit: %s → %s", before, after)
+	}
+	// "(unchanged)" keeps a stored value; it cannot invent one.
+	headers := func() map[string]string {
+		var raw string
+		testenv.Must(t, e.db.NewRaw("SELECT headers::text FROM endpoints WHERE id = ?", str(ep, "id")).Scan(context.Background(), &raw))
+		var h map[string]string
+		testenv.Must(t, json.Unmarshal([]byte(raw), &h))
+		return h
+	}
+	was := headers()
+	e.call("PATCH", "/api/v1/endpoints/"+str(ep, "id"), obj{"headers": map[string]string{
+		"Authorization": relay.KeepHeaderValue, "X-Api-Key": "api-key-credential-new"}}, 200, nil)
+	now := headers()
+	if now["Authorization"] != was["Authorization"] || now["X-Api-Key"] == was["X-Api-Key"] || strings.Contains(e.dump(), "credential-new") {
+		t.Fatalf("headers %v → %v", was, now)
+	}
+	msg := wantError(t, e.do("PATCH", "/api/v1/endpoints/"+str(ep, "id"), e.token,
+		obj{"headers": map[string]string{"X-Other": relay.KeepHeaderValue}}), 422, "validation_failed")
+	if !strings.HasPrefix(msg, "headers: X-Other has no stored value") {
+		t.Fatalf("message %q", msg)
 	}
 }
 

@@ -37,7 +37,7 @@ func endpointFormOf(ep *store.Endpoint) endpointForm {
 		f.MaxInFlight = strconv.Itoa(ep.MaxInFlight)
 	}
 	// Header values often hold credentials: the form shows a placeholder,
-	// and keepHeaderValues puts the stored value back when it is unchanged.
+	// and the relay keeps the stored value for it.
 	for _, k := range slices.Sorted(maps.Keys(ep.Headers)) {
 		f.Headers += k + ": " + keptValue + "\n"
 	}
@@ -106,24 +106,20 @@ func wholeNumber(field, v, msg string) (*int, error) {
 	return &n, nil
 }
 
-// keptValue stands for a custom header's stored value in the edit form.
-const keptValue = "(unchanged)"
+// keptValue stands for a custom header's stored value in the edit form;
+// the relay keeps the stored (encrypted) value for it.
+const keptValue = relay.KeepHeaderValue
 
-// keepHeaderValues replaces the placeholder with the endpoint's stored
-// value; a placeholder for a header the endpoint did not have is an error.
+// keepHeaderValues checks that every placeholder names a header the
+// endpoint has: one it did not have is an error.
 func keepHeaderValues(in *relay.EndpointInput, stored map[string]string) error {
 	if in.Headers == nil {
 		return nil
 	}
 	for k, v := range *in.Headers {
-		if v != keptValue {
-			continue
-		}
-		old, ok := stored[k]
-		if !ok {
+		if _, ok := stored[k]; v == keptValue && !ok {
 			return &relay.ValidationError{Field: "headers", Msg: fmt.Sprintf("%s has no stored value to keep: type one", k)}
 		}
-		(*in.Headers)[k] = old
 	}
 	return nil
 }

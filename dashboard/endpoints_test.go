@@ -103,7 +103,12 @@ func TestEndpointPagesAndForm(t *testing.T) {
 	if n := h.count("audit_log", "action = 'endpoint.secret.reveal'"); n != 0 {
 		t.Fatalf("%d reveal audit rows after a create", n)
 	}
-	if got.SigningScheme != "stripe" || got.TimeoutMS != 5000 || got.Headers["X-Env"] != "prod" ||
+	// Header values are stored encrypted, bound to endpoint and name.
+	header := func(ep *store.Endpoint, k string) string {
+		pt, _ := h.box.OpenString(ep.Headers[k], []byte(ep.ID+"/header/"+k))
+		return pt
+	}
+	if got.SigningScheme != "stripe" || got.TimeoutMS != 5000 || header(&got, "X-Env") != "prod" ||
 		strings.Join(got.EventTypes, "|") != "invoice.*|charge.failed" {
 		t.Fatalf("endpoint %+v", got)
 	}
@@ -123,7 +128,7 @@ func TestEndpointPagesAndForm(t *testing.T) {
 	wantStatus(t, r, 303)
 	kept, err := h.relay.Store().GetEndpoint(h.ctx(), h.team, got.ID)
 	testenv.Must(t, err)
-	if kept.Headers["X-Env"] != "prod" || kept.Headers["X-Team"] != "b" {
+	if kept.Headers["X-Env"] != got.Headers["X-Env"] || header(kept, "X-Env") != "prod" || header(kept, "X-Team") != "b" {
 		t.Fatalf("headers after an edit: %v", kept.Headers)
 	}
 	r = member.post("/endpoints/"+got.ID, url.Values{"url": {"http://127.0.0.1:9/b"}, "headers": {"X-New: (unchanged)"}})

@@ -164,7 +164,11 @@ func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]
 				return nil, invalid("headers", "header %q cannot be set", k)
 			}
 		}
-		ep.Headers = r.sealHeaders(ep.ID, ep.Headers, *in.Headers)
+		sealed, err := r.sealHeaders(ep.ID, ep.Headers, *in.Headers)
+		if err != nil {
+			return nil, err
+		}
+		ep.Headers = sealed
 		changed["headers"] = headerNames(*in.Headers)
 	}
 	if in.TimeoutMS != nil {
@@ -206,20 +210,28 @@ func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]
 // headerAD binds a sealed header value to its endpoint and header name.
 func headerAD(endpointID, name string) []byte { return []byte(endpointID + "/header/" + name) }
 
+// KeepHeaderValue, given as a custom header's value on update, keeps the
+// value stored for that header, which no answer shows (the dashboard's
+// edit form sends it for every header left as it was).
+const KeepHeaderValue = "(unchanged)"
+
 // sealHeaders encrypts an endpoint's custom header values (they often hold
-// credentials) for storage. A value equal to the stored, sealed one is kept
-// as it is: that is how the dashboard's edit form keeps a value it never
-// shows. Only buildRequest opens them again.
-func (r *Relay) sealHeaders(endpointID string, stored, in map[string]string) map[string]string {
+// credentials) for storage; KeepHeaderValue keeps a stored one as it is.
+// Only buildRequest opens them again.
+func (r *Relay) sealHeaders(endpointID string, stored, in map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(in))
 	for k, v := range in {
-		if old, ok := stored[k]; ok && old == v && secret.IsSealed(v) {
-			out[k] = v
+		if v == KeepHeaderValue {
+			old, ok := stored[k]
+			if !ok {
+				return nil, invalid("headers", "%s has no stored value to keep: type one", k)
+			}
+			out[k] = old
 			continue
 		}
 		out[k] = r.box.SealString(v, headerAD(endpointID, k))
 	}
-	return out
+	return out, nil
 }
 
 // openHeaders decrypts an endpoint's custom header values for a request. A
