@@ -28,6 +28,11 @@ func parseTime(field, v string) (time.Time, error) {
 func (s *server) listEvents(c *fiber.Ctx) error {
 	f := store.EventFilter{TeamID: token(c).TeamID, SourceID: c.Query("source_id"), EventType: c.Query("event_type"),
 		Status: c.Query("status"), Before: c.Query("cursor")}
+	for _, n := range []string{"source_id", "event_type", "cursor"} {
+		if err := relay.CheckFilter(n, c.Query(n)); err != nil {
+			return err
+		}
+	}
 	if !statuses[f.Status] {
 		return &relay.ValidationError{Field: "status", Msg: "want pending, succeeded, failed or cancelled"}
 	}
@@ -108,6 +113,11 @@ func (s *server) redeliver(c *fiber.Ctx) error {
 }
 
 func (s *server) listAudit(c *fiber.Ctx) error {
+	for _, n := range []string{"action", "target_id", "cursor"} {
+		if err := relay.CheckFilter(n, c.Query(n)); err != nil {
+			return err
+		}
+	}
 	limit, _ := strconv.Atoi(c.Query("limit", "100"))
 	if limit <= 0 || limit > 500 { // the store's clamp, so next_cursor below sees the real page size
 		limit = 100

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -26,6 +27,9 @@ func auditSearch(c *fiber.Ctx) (store.AuditSearch, map[string]string, error) {
 	q := query(c, auditFields...)
 	f := store.AuditSearch{TeamID: current(c).TeamID, Action: q["action"], Actor: q["actor"], TargetID: q["target"],
 		Before: c.Query("cursor"), Limit: pageLimit(c)}
+	if err := checkFilters(slices.Concat(auditFields, []string{"cursor"}), func(n string) string { return cmp.Or(q[n], c.Query(n)) }); err != nil {
+		return f, q, err
+	}
 	var err error
 	f.Since, f.Until, err = timeRange(c.Query)
 	return f, q, err

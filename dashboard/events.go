@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"errors"
 	"time"
 
@@ -36,6 +37,11 @@ func (d *Dashboard) eventsPage(c *fiber.Ctx) error {
 	ctx, team, st := c.UserContext(), current(c).TeamID, d.Relay.Store()
 	q := query(c, "source", "type", "status", "since", "until", "id", "limit")
 	errs := FieldErrors{}
+	if fe := fieldError(checkFilters([]string{"id", "source", "type", "status", "cursor"},
+		func(n string) string { return cmp.Or(q[n], c.Query(n)) })); fe != nil {
+		errs[fe.Field] = fe.Msg
+		q["id"] = "" // too long to be an id: no lookup
+	}
 	if q["id"] != "" {
 		e, err := st.FindEvent(ctx, team, q["id"])
 		if err == nil {

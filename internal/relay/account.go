@@ -67,6 +67,9 @@ func randomToken(prefix string) string {
 
 func checkEmail(email string) (string, error) {
 	email = strings.TrimSpace(email)
+	if err := checkEmailLen(email); err != nil {
+		return "", err
+	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email {
 		return "", invalid("email", "is not a valid email address")
@@ -85,6 +88,9 @@ func (r *Relay) CreateUser(ctx context.Context, a Actor, email, name, password, 
 	}
 	if teamID != "" && !ValidRole(role) {
 		return nil, invalid("role", "must be owner, admin, member or viewer")
+	}
+	if err := checkLen("name", strings.TrimSpace(name), MaxNameLen); err != nil {
+		return nil, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), r.opt.BcryptCost)
 	if err != nil {
@@ -299,6 +305,9 @@ func (r *Relay) CreateTeam(ctx context.Context, c *Current, ip, name string) (*s
 	if strings.TrimSpace(name) == "" {
 		return nil, invalid("name", "is required")
 	}
+	if err := checkLen("name", strings.TrimSpace(name), MaxNameLen); err != nil {
+		return nil, err
+	}
 	t := &store.Team{ID: store.NewID("team"), Name: strings.TrimSpace(name)}
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreateTeam(ctx, t); err != nil {
@@ -321,6 +330,9 @@ func (r *Relay) CreateInvite(ctx context.Context, c *Current, ip, role, email st
 	}
 	if !ValidRole(role) {
 		return "", nil, invalid("role", "must be owner, admin, member or viewer")
+	}
+	if err := checkEmailLen(strings.TrimSpace(email)); err != nil {
+		return "", nil, err
 	}
 	tok := randomToken("inv_")
 	in := &store.Invite{ID: store.NewID("inv"), TeamID: c.TeamID, Role: role, Hash: store.HashToken(tok),

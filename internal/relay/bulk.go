@@ -22,6 +22,9 @@ type BulkThrottle struct {
 var DefaultBulkThrottle = BulkThrottle{Batch: 100, Pause: time.Second}
 
 func checkBulkFilter(f store.BulkFilter) error {
+	if err := checkBulkLengths(f); err != nil {
+		return err
+	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
 		return invalid("until", "must be after since")
 	}

@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -111,13 +110,12 @@ func (r *Relay) PublicKeys(owner string, secrets []store.Secret) []string {
 	return out
 }
 
-// hop-by-hop and signature headers an endpoint may not override.
-var reservedHeaders = map[string]bool{"Host": true, "Content-Length": true, "Content-Type": true,
-	"Transfer-Encoding": true, "Connection": true, "Webhook-Id": true, "Webhook-Timestamp": true,
-	"Webhook-Signature": true, "Stripe-Signature": true, "X-Hub-Signature-256": true, "User-Agent": true}
-
 // apply validates in and copies it onto ep.
 func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]any, error) {
+	// Lengths, counts and header names/values (reserved ones too): limits.go.
+	if err := checkEndpointInput(in); err != nil {
+		return nil, err
+	}
 	changed := map[string]any{}
 	if in.URL != nil {
 		u := strings.TrimSpace(*in.URL)
@@ -159,11 +157,6 @@ func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]
 		ep.SourceIDs, changed["source_ids"] = *in.SourceIDs, *in.SourceIDs
 	}
 	if in.Headers != nil {
-		for k := range *in.Headers {
-			if k == "" || reservedHeaders[http.CanonicalHeaderKey(k)] || strings.HasPrefix(http.CanonicalHeaderKey(k), "X-Hookrelay-") {
-				return nil, invalid("headers", "header %q cannot be set", k)
-			}
-		}
 		sealed, err := r.sealHeaders(ep.ID, ep.Headers, *in.Headers)
 		if err != nil {
 			return nil, err

@@ -113,6 +113,9 @@ func (r *Relay) CreateSource(ctx context.Context, a Actor, in SourceInput) (*sto
 	if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
 		return nil, invalid("name", "is required")
 	}
+	if err := checkSourceInput(in); err != nil {
+		return nil, err
+	}
 	src.Name = strings.TrimSpace(*in.Name)
 	if in.Provider != nil {
 		src.Provider = *in.Provider
@@ -146,6 +149,9 @@ func (r *Relay) CreateSource(ctx context.Context, a Actor, in SourceInput) (*sto
 
 // UpdateSource changes name, config and/or rotates the secret.
 func (r *Relay) UpdateSource(ctx context.Context, a Actor, id string, in SourceInput) (*store.Source, error) {
+	if err := checkSourceInput(in); err != nil {
+		return nil, err
+	}
 	var out *store.Source
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
 		src, err := tx.GetSource(ctx, a.TeamID, id)
@@ -240,7 +246,7 @@ var hintPrefixes = []string{"whsec_", "pdl_ntfset_", signing.PrivateKeyPrefix}
 func hint(s string) string {
 	for _, p := range hintPrefixes {
 		if strings.HasPrefix(s, p) {
-			return p + "…"
+			return p + "…" + s[len(s)-4:]
 		}
 	}
 	return "…"

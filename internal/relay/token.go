@@ -30,6 +30,9 @@ func (r *Relay) CreateToken(ctx context.Context, a Actor, name string, scopes []
 	if strings.TrimSpace(name) == "" {
 		return "", nil, invalid("name", "is required")
 	}
+	if err := checkLen("name", strings.TrimSpace(name), MaxNameLen); err != nil {
+		return "", nil, err
+	}
 	if len(scopes) == 0 {
 		scopes = []string{ScopeRead, ScopeWrite}
 	}
