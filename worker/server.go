@@ -19,8 +19,14 @@ import (
 
 // Options configure the worker.
 type Options struct {
-	// Concurrency is how many deliveries run at once.
+	// Concurrency is how many delivery tasks run at once (a task carries
+	// one endpoint's deliveries and sends them concurrently, within the
+	// endpoint's share).
 	Concurrency int
+	// EndpointShare is the most requests one endpoint may have in flight
+	// in this worker (0: max(1, Concurrency/4)), so a slow endpoint holds
+	// at most that many slots and other teams' deliveries go on.
+	EndpointShare int
 	// PollInterval is how often an idle server asks Redis for work.
 	PollInterval time.Duration
 	// DelayedCheckInterval is how often scheduled retries are moved to
@@ -41,6 +47,7 @@ type Worker struct {
 	sched  *asynq.Scheduler // retention maintenance; nil when not scheduled here
 	log    *slog.Logger
 	opt    Options
+	slots  *relay.Slots
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -62,7 +69,12 @@ func New(r *relay.Relay, redis asynq.RedisConnOpt, log *slog.Logger, opt Options
 			log.Error("task_failed", "type", t.Type(), "task_id", id, "error", err.Error())
 		}),
 	})
-	return &Worker{relay: r, srv: srv, log: log, opt: opt, sched: newRetentionScheduler(redis, log, opt.Retention)}
+	share := opt.EndpointShare
+	if share <= 0 {
+		share = max(1, opt.Concurrency/4)
+	}
+	return &Worker{relay: r, srv: srv, log: log, opt: opt, slots: relay.NewSlots(share),
+		sched: newRetentionScheduler(redis, log, opt.Retention)}
 }
 
 // Start begins processing tasks and sweeping.
@@ -87,7 +99,7 @@ func (w *Worker) Start() error {
 			w.sweepLoop(ctx)
 		}()
 	}
-	w.log.Info("worker_started", "concurrency", w.opt.Concurrency)
+	w.log.Info("worker_started", "concurrency", w.opt.Concurrency, "endpoint_share", w.slots.Share())
 	return nil
 }
 
@@ -114,13 +126,14 @@ func infraRetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
 	return min(d, 15*time.Second) + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-// handleDeliver adapts a delivery:send task to relay.Deliver.
+// handleDeliver adapts a delivery:send task to relay.DeliverShared,
+// within this worker's per-endpoint share.
 func (w *Worker) handleDeliver(ctx context.Context, t *asynq.Task) error {
 	p, err := task.ParseDeliver(t)
 	if err != nil {
 		return err
 	}
-	return w.relay.Deliver(ctx, p)
+	return w.relay.DeliverShared(ctx, p, w.slots)
 }
 
 // sweepLoop runs the sweeper on a ticker until ctx ends.

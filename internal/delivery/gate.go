@@ -46,8 +46,14 @@ type Verdict struct {
 	Reason string
 	// Probe marks the one attempt let through a half-open circuit.
 	Probe bool
-	// Release frees the in-flight slot; call it after the attempt.
+	// Release frees the in-flight slots; call it after the attempts.
 	Release func()
+	// Granted is how many of the attempts asked for may start now
+	// (AcquireN); the others wait Wait.
+	Granted int
+	// Clean says the endpoint had no failure streak, hold or probe when
+	// asked: a success then has nothing to reset (see Report).
+	Clean bool
 }
 
 // BreakerState is an endpoint's circuit state, for metrics and the UI.
@@ -92,15 +98,27 @@ func key(id, part string) string { return "hookrelay:ep:" + id + ":" + part }
 
 // Acquire decides whether an attempt to the endpoint may start now.
 func (g *Gate) Acquire(ctx context.Context, l Limits) (Verdict, error) {
+	return g.AcquireN(ctx, l, 1)
+}
+
+// AcquireN decides how many of n attempts to the endpoint may start now,
+// in as few round trips as the endpoint's settings need: one (the circuit
+// state) for an endpoint without limits, one more each for a rate limit and
+// an in-flight cap. Granted of them may start; when Granted < n the rest
+// wait Wait (Reason says why). A half-open circuit lets one probe through.
+func (g *Gate) AcquireN(ctx context.Context, l Limits, n int) (Verdict, error) {
 	v := Verdict{Release: func() {}}
+	n = max(n, 1)
+	asked := n
 	now := g.opt.Now()
-	hold, err := g.rdb.Get(ctx, key(l.EndpointID, "hold")).Int64()
-	if err != nil && err != redis.Nil {
+	vals, err := g.rdb.MGet(ctx, key(l.EndpointID, "hold"), key(l.EndpointID, "hold_reason"), key(l.EndpointID, "fails")).Result()
+	if err != nil {
 		return v, fmt.Errorf("gate: %w", err)
 	}
+	hold, _ := strconv.ParseInt(str(vals[0]), 10, 64)
+	v.Clean = vals[0] == nil && vals[2] == nil
 	if hold > now.UnixMilli() {
-		reason, _ := g.rdb.Get(ctx, key(l.EndpointID, "hold_reason")).Result()
-		v.Wait, v.Reason = time.Duration(hold-now.UnixMilli())*time.Millisecond, "circuit open: "+reason
+		v.Wait, v.Reason = time.Duration(hold-now.UnixMilli())*time.Millisecond, "circuit open: "+str(vals[1])
 		return v, nil
 	}
 	if hold > 0 { // cool-down over: half-open, one probe at a time
@@ -112,32 +130,48 @@ func (g *Gate) Acquire(ctx context.Context, l Limits) (Verdict, error) {
 			v.Wait, v.Reason = time.Second, "circuit half-open: probe in flight"
 			return v, nil
 		}
-		v.Probe = true
+		v.Probe, n = true, 1
+		v.Wait, v.Reason = time.Second, "circuit half-open: one probe at a time"
 	}
 	if l.RatePerSecond > 0 {
-		res, err := g.rl.Allow(ctx, key(l.EndpointID, "rate"), redis_rate.PerSecond(l.RatePerSecond))
+		res, err := g.rl.AllowAtMost(ctx, key(l.EndpointID, "rate"), redis_rate.PerSecond(l.RatePerSecond), n)
 		if err != nil {
 			return v, fmt.Errorf("gate: %w", err)
 		}
-		if res.Allowed == 0 {
+		if res.Allowed < n {
 			v.Wait, v.Reason = max(res.RetryAfter, 10*time.Millisecond), "rate limit "+strconv.Itoa(l.RatePerSecond)+"/s"
+		}
+		if res.Allowed == 0 {
 			g.endProbe(ctx, l.EndpointID, v.Probe)
 			return v, nil
 		}
+		n = res.Allowed
 	}
 	if l.MaxInFlight > 0 {
-		release, ok, err := g.takeSlot(ctx, l, now)
+		release, got, err := g.takeSlots(ctx, l, now, n)
 		if err != nil {
 			return v, err
 		}
-		if !ok {
+		if got < n {
 			v.Wait, v.Reason = 200*time.Millisecond, "max "+strconv.Itoa(l.MaxInFlight)+" in flight"
+		}
+		if got == 0 {
 			g.endProbe(ctx, l.EndpointID, v.Probe)
 			return v, nil
 		}
-		v.Release = release
+		n, v.Release = got, release
+	}
+	v.Granted = n
+	if n == asked {
+		v.Wait, v.Reason = 0, ""
 	}
 	return v, nil
+}
+
+// str reads an MGET value.
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 func (g *Gate) endProbe(ctx context.Context, id string, probe bool) {
@@ -146,31 +180,44 @@ func (g *Gate) endProbe(ctx context.Context, id string, probe bool) {
 	}
 }
 
-// takeSlot adds a member to the endpoint's in-flight set (scored by lease
-// expiry, so slots of crashed workers expire) unless the set is full.
-func (g *Gate) takeSlot(ctx context.Context, l Limits, now time.Time) (func(), bool, error) {
+// takeSlots adds n members to the endpoint's in-flight set (scored by
+// lease expiry, so slots of crashed workers expire) in one transaction,
+// and gives back at once those beyond the cap. It returns how many it kept
+// and the function releasing them.
+func (g *Gate) takeSlots(ctx context.Context, l Limits, now time.Time, n int) (func(), int, error) {
 	k := key(l.EndpointID, "inflight")
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	member := hex.EncodeToString(b)
 	lease := max(l.Lease, time.Second)
+	members := make([]any, n)
+	zs := make([]redis.Z, n)
+	for i := range n {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		members[i] = hex.EncodeToString(b)
+		zs[i] = redis.Z{Score: float64(now.Add(lease).UnixMilli()), Member: members[i]}
+	}
 	var card *redis.IntCmd
 	_, err := g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZRemRangeByScore(ctx, k, "-inf", strconv.FormatInt(now.UnixMilli(), 10))
-		p.ZAdd(ctx, k, redis.Z{Score: float64(now.Add(lease).UnixMilli()), Member: member})
+		p.ZAdd(ctx, k, zs...)
 		card = p.ZCard(ctx, k)
 		p.PExpire(ctx, k, lease)
 		return nil
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("gate: %w", err)
+		return nil, 0, fmt.Errorf("gate: %w", err)
 	}
-	release := func() { g.rdb.ZRem(context.Background(), k, member) }
-	if card.Val() > int64(l.MaxInFlight) {
-		release()
-		return nil, false, nil
+	got := n - int(max(card.Val()-int64(l.MaxInFlight), 0))
+	got = max(got, 0)
+	if got < n {
+		g.rdb.ZRem(context.Background(), k, members[got:]...)
 	}
-	return release, true, nil
+	kept := members[:got]
+	release := func() {
+		if len(kept) > 0 {
+			g.rdb.ZRem(context.Background(), k, kept...)
+		}
+	}
+	return release, got, nil
 }
 
 // Outcome is what an attempt told the gate.

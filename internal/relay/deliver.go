@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/delivery"
@@ -19,82 +20,257 @@ import (
 // sweeper retries an attempt whose worker died only after it.
 const leaseMargin = 15 * time.Second
 
-// Deliver makes one attempt of one delivery: claim it, sign and POST the
-// stored bytes, record the attempt, and schedule the next one or settle.
-// A returned error means Postgres could not be used and asynq should retry
-// the task; endpoint failures are recorded, not returned.
+// shareWait is how long a delivery waits when its endpoint already has
+// its whole share of this worker's slots (see Slots); jittered by ±25 %.
+const shareWait = time.Second
+
+// Deliver makes one attempt of each delivery a task names, with no share
+// rule (tests, tools); the worker calls DeliverShared.
 func (r *Relay) Deliver(ctx context.Context, p task.Deliver) error {
+	return r.DeliverShared(ctx, p, nil)
+}
+
+// DeliverShared makes one attempt of each delivery a task names — all to
+// one endpoint — within the endpoint's share of this worker (slots; nil
+// means no share rule). It works in waves of at most the free share: claim
+// the wave in one statement, ask the endpoint's gate for the wave in one
+// go, sign and POST the stored bytes concurrently, record every attempt in
+// one statement, and schedule each delivery's next attempt or settle it.
+// Deliveries the share or the gate cannot take now are postponed without
+// using an attempt number. A returned error means Postgres could not be
+// used and asynq should retry the task; endpoint failures are recorded,
+// not returned.
+func (r *Relay) DeliverShared(ctx context.Context, p task.Deliver, slots *Slots) error {
 	if r.client == nil {
 		return errors.New("relay: no delivery client configured")
 	}
+	ids := p.DeliveryIDs()
+	reqs := make([]store.ClaimRequest, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			reqs = append(reqs, store.ClaimRequest{DeliveryID: id, N: p.Attempt})
+		}
+	}
+	for len(reqs) > 0 {
+		k, held := len(reqs), 0
+		switch {
+		case slots != nil && p.EndpointID != "":
+			if held = slots.take(p.EndpointID, k); held == 0 {
+				return r.deferShare(ctx, p, reqs)
+			}
+			k = held
+		case slots != nil:
+			k = 1 // endpoint unknown until claimed: one at a time
+		}
+		err := r.deliverWave(ctx, p.Manual, reqs[:k], slots, held > 0)
+		if held > 0 {
+			slots.give(p.EndpointID, held)
+		}
+		if err != nil {
+			return err
+		}
+		reqs = reqs[k:]
+	}
+	return nil
+}
+
+// deliverWave claims reqs and delivers what it claimed. held says the
+// caller already holds a share slot for each request.
+func (r *Relay) deliverWave(ctx context.Context, manual bool, reqs []store.ClaimRequest, slots *Slots, held bool) error {
 	now := r.Now()
 	// The lease is the endpoint's own timeout plus a margin, computed by
 	// the claim itself, so a worker's death delays a delivery by seconds.
-	c, err := r.st.ClaimAttempt(ctx, p.DeliveryID, p.Attempt, now, r.opt.DeliveryTimeout, leaseMargin)
-	if errors.Is(err, store.ErrNotFound) {
-		r.log.Debug("stale_task_dropped", "delivery_id", p.DeliveryID, "attempt", p.Attempt)
-		return nil
-	}
+	cs, err := r.st.ClaimAttempts(ctx, reqs, now, r.opt.DeliveryTimeout, leaseMargin)
 	if err != nil {
 		return err
 	}
-	if !c.EndpointEnabled {
-		return r.st.SettleWithoutAttempt(ctx, c.DeliveryID, c.Attempt, store.StatusFailed, "endpoint disabled", now)
+	if len(cs) < len(reqs) {
+		r.log.Debug("stale_tasks_dropped", "first_delivery_id", reqs[0].DeliveryID, "stale", len(reqs)-len(cs))
 	}
-	gate := delivery.Verdict{Release: func() {}}
-	if r.gate != nil {
-		v, err := r.gate.Acquire(ctx, delivery.Limits{EndpointID: c.EndpointID, RatePerSecond: c.RateLimit,
-			MaxInFlight: c.MaxInFlight, Lease: r.timeoutOf(c) + leaseMargin})
-		switch {
-		case err != nil: // Redis trouble: isolation is best effort, delivery is not
-			r.log.Warn("gate_unavailable", "endpoint_id", c.EndpointID, "error", err.Error())
-		case v.Wait > 0:
-			if strings.HasPrefix(v.Reason, "circuit open") {
-				r.m.Breaker(c.EndpointID, metrics.BreakerOpen)
-			}
-			return r.postpone(ctx, c, p, now, v)
-		default:
-			gate = v
-			if v.Probe {
-				r.m.Breaker(c.EndpointID, metrics.BreakerHalfOpen)
-			}
+	var errs []error
+	for len(cs) > 0 {
+		// A task names one endpoint's deliveries; split anyway, in order.
+		n := 1
+		for n < len(cs) && cs[n].EndpointID == cs[0].EndpointID {
+			n++
 		}
-	}
-	defer gate.Release()
-	req, err := r.buildRequest(c, now)
-	if err != nil {
-		// A secret that cannot be opened is an operator problem (key
-		// removed): fail the attempt visibly rather than send unsigned.
-		return r.finish(ctx, c, p.Manual, now, delivery.Result{Err: err})
-	}
-	res := r.client.Send(ctx, req)
-	if r.gate != nil {
-		o := delivery.Outcome{Success: res.Succeeded(), Status: res.Status, RetryAfter: res.RetryAfter}
-		if state, err := r.gate.Report(ctx, c.EndpointID, o, gate.Probe); err != nil {
-			r.log.Warn("gate_unavailable", "endpoint_id", c.EndpointID, "error", err.Error())
-		} else {
-			r.m.Breaker(c.EndpointID, breakerGauge(state))
+		group := cs[:n]
+		cs = cs[n:]
+		if slots != nil && !held {
+			k := slots.take(group[0].EndpointID, len(group))
+			if k < len(group) {
+				errs = append(errs, r.postpone(ctx, group[k:], manual, now, r.shareDelay(), "worker share"))
+			}
+			if group = group[:k]; k == 0 {
+				continue
+			}
+			errs = append(errs, r.deliverEndpoint(ctx, manual, now, group))
+			slots.give(group[0].EndpointID, k)
+			continue
 		}
+		errs = append(errs, r.deliverEndpoint(ctx, manual, now, group))
 	}
-	return r.finish(ctx, c, p.Manual, now, res, req.Header)
+	return errors.Join(errs...)
 }
 
-// postpone hands a claimed attempt back unsent because the endpoint's gate
-// said wait: it is not a failure and uses up no attempt.
-func (r *Relay) postpone(ctx context.Context, c *store.Claimed, p task.Deliver, now time.Time, v delivery.Verdict) error {
-	until := now.Add(v.Wait)
-	if err := r.st.Postpone(ctx, c.DeliveryID, c.Attempt, until); err != nil {
+// shareDelay is shareWait with ±25 % jitter, so postponed deliveries of
+// one endpoint do not all come back in the same instant.
+func (r *Relay) shareDelay() time.Duration {
+	return time.Duration(float64(shareWait) * (0.75 + r.rnd()/2))
+}
+
+// deferShare pushes back unclaimed deliveries whose endpoint has no free
+// share here, in one statement, and enqueues one task for them.
+func (r *Relay) deferShare(ctx context.Context, p task.Deliver, reqs []store.ClaimRequest) error {
+	now := r.Now()
+	until := now.Add(r.shareDelay())
+	got, err := r.st.DeferAttempts(ctx, reqs, now, until)
+	if err != nil {
 		return err
 	}
-	r.m.Postponed(c.EndpointID)
-	r.log.Debug("delivery_postponed", "delivery_id", c.DeliveryID, "endpoint_id", c.EndpointID,
-		"wait_ms", v.Wait.Milliseconds(), "reason", v.Reason)
-	// A fresh task id: the running task still holds this attempt's id.
-	nonce := "w" + strconv.FormatInt(now.UnixNano(), 36)
-	if err := r.enqueue(ctx, task.NewDeliver(p, nonce, until)); err != nil {
-		r.log.Warn("enqueue_failed", "delivery_id", c.DeliveryID, "error", err.Error())
+	for range got {
+		r.m.Postponed(p.EndpointID)
 	}
+	r.log.Debug("deliveries_deferred", "endpoint_id", p.EndpointID, "count", len(got), "reason", "worker share")
+	r.enqueueGroups(ctx, got, p.EndpointID, p.Manual, "s"+strconv.FormatInt(now.UnixNano(), 36), until)
 	return nil
+}
+
+// deliverEndpoint sends claimed attempts, all to one endpoint.
+func (r *Relay) deliverEndpoint(ctx context.Context, manual bool, now time.Time, cs []*store.Claimed) error {
+	c0 := cs[0]
+	if !c0.EndpointEnabled {
+		var errs []error
+		for _, c := range cs {
+			errs = append(errs, r.st.SettleWithoutAttempt(ctx, c.DeliveryID, c.Attempt, store.StatusFailed, "endpoint disabled", now))
+		}
+		return errors.Join(errs...)
+	}
+	gate := delivery.Verdict{Release: func() {}, Granted: len(cs)}
+	var postponeErr error
+	if r.gate != nil {
+		v, err := r.gate.AcquireN(ctx, delivery.Limits{EndpointID: c0.EndpointID, RatePerSecond: c0.RateLimit,
+			MaxInFlight: c0.MaxInFlight, Lease: r.timeoutOf(c0) + leaseMargin}, len(cs))
+		switch {
+		case err != nil: // Redis trouble: isolation is best effort, delivery is not
+			r.log.Warn("gate_unavailable", "endpoint_id", c0.EndpointID, "error", err.Error())
+		default:
+			if v.Granted < len(cs) {
+				if strings.HasPrefix(v.Reason, "circuit open") {
+					r.m.Breaker(c0.EndpointID, metrics.BreakerOpen)
+				}
+				postponeErr = r.postpone(ctx, cs[v.Granted:], manual, now, v.Wait, v.Reason)
+				cs = cs[:v.Granted]
+			}
+			gate = v
+			if v.Probe {
+				r.m.Breaker(c0.EndpointID, metrics.BreakerHalfOpen)
+			}
+		}
+	}
+	if len(cs) == 0 {
+		return postponeErr
+	}
+	defer gate.Release()
+	results := make([]delivery.Result, len(cs))
+	sent := make([]http.Header, len(cs))
+	send := func(i int) {
+		req, err := r.buildRequest(cs[i], now)
+		if err != nil {
+			// A secret that cannot be opened is an operator problem (key
+			// removed): fail the attempt visibly rather than send unsigned.
+			results[i] = delivery.Result{Err: err}
+			return
+		}
+		sent[i] = req.Header
+		results[i] = r.client.Send(ctx, req)
+	}
+	if len(cs) == 1 {
+		send(0)
+	} else {
+		var wg sync.WaitGroup
+		for i := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				send(i)
+			}()
+		}
+		wg.Wait()
+	}
+	r.reportGate(ctx, c0.EndpointID, gate, results, sent)
+	return errors.Join(postponeErr, r.finish(ctx, cs, manual, now, results, sent))
+}
+
+// reportGate feeds the sent attempts' outcomes to the breaker, in order.
+// A success only resets state that exists: when the endpoint had none and
+// nothing failed before it in the group, there is nothing to tell Redis.
+func (r *Relay) reportGate(ctx context.Context, endpointID string, v delivery.Verdict, results []delivery.Result, sent []http.Header) {
+	if r.gate == nil {
+		return
+	}
+	dirty := !v.Clean
+	for i, res := range results {
+		if sent[i] == nil {
+			continue
+		}
+		o := delivery.Outcome{Success: res.Succeeded(), Status: res.Status, RetryAfter: res.RetryAfter}
+		if o.Success && !dirty {
+			r.m.Breaker(endpointID, metrics.BreakerClosed)
+			continue
+		}
+		state, err := r.gate.Report(ctx, endpointID, o, v.Probe && i == 0)
+		if err != nil {
+			r.log.Warn("gate_unavailable", "endpoint_id", endpointID, "error", err.Error())
+			continue
+		}
+		r.m.Breaker(endpointID, breakerGauge(state))
+		dirty = !o.Success
+	}
+}
+
+// postpone hands claimed attempts back unsent because the endpoint's gate
+// or the worker's share said wait: it is not a failure and uses up no
+// attempt. One statement gives them back; one task per attempt number
+// brings them back at the same time.
+func (r *Relay) postpone(ctx context.Context, cs []*store.Claimed, manual bool, now time.Time, wait time.Duration, reason string) error {
+	until := now.Add(wait)
+	reqs := make([]store.ClaimRequest, len(cs))
+	for i, c := range cs {
+		reqs[i] = store.ClaimRequest{DeliveryID: c.DeliveryID, N: c.Attempt}
+		r.m.Postponed(c.EndpointID)
+	}
+	if err := r.st.PostponeAttempts(ctx, reqs, until); err != nil {
+		return err
+	}
+	r.log.Debug("delivery_postponed", "delivery_id", cs[0].DeliveryID, "count", len(cs), "endpoint_id", cs[0].EndpointID,
+		"wait_ms", wait.Milliseconds(), "reason", reason)
+	// A fresh task id: the running task still holds this attempt's id.
+	r.enqueueGroups(ctx, reqs, cs[0].EndpointID, manual, "w"+strconv.FormatInt(now.UnixNano(), 36), until)
+	return nil
+}
+
+// enqueueGroups enqueues one task per attempt number for deliveries of
+// one endpoint, due at until, ids suffixed by nonce.
+func (r *Relay) enqueueGroups(ctx context.Context, reqs []store.ClaimRequest, endpointID string, manual bool, nonce string, until time.Time) {
+	byN := map[int]*task.Deliver{}
+	var order []int
+	for _, q := range reqs {
+		p, ok := byN[q.N]
+		if !ok {
+			byN[q.N] = &task.Deliver{DeliveryID: q.DeliveryID, EndpointID: endpointID, Attempt: q.N, Manual: manual}
+			order = append(order, q.N)
+			continue
+		}
+		p.More = append(p.More, q.DeliveryID)
+	}
+	for _, n := range order {
+		if err := r.enqueue(ctx, task.NewDeliver(*byN[n], nonce, until)); err != nil {
+			r.log.Warn("enqueue_failed", "delivery_id", byN[n].DeliveryID, "count", 1+len(byN[n].More), "error", err.Error())
+		}
+	}
 }
 
 // maxEndpointTimeout bounds an endpoint's timeout setting.
@@ -148,14 +324,61 @@ func (r *Relay) buildRequest(c *store.Claimed, now time.Time) (delivery.Request,
 	return delivery.Request{URL: c.URL, Header: h, Body: c.Body, Timeout: r.timeoutOf(c)}, nil
 }
 
-// finish records the attempt and decides what happens next.
-func (r *Relay) finish(ctx context.Context, c *store.Claimed, manual bool, started time.Time, res delivery.Result, sent ...http.Header) error {
+// finish records the attempts in one statement and decides, per delivery,
+// what happens next. started is when the attempts were claimed.
+func (r *Relay) finish(ctx context.Context, cs []*store.Claimed, manual bool, started time.Time, results []delivery.Result, sent []http.Header) error {
 	now := r.Now()
+	fs := make([]store.Finished, len(cs))
+	for i, c := range cs {
+		fs[i] = r.outcome(c, manual, started, now, results[i], sent[i])
+	}
+	if err := r.recordAttempts(ctx, fs, now); err != nil {
+		return err
+	}
+	c0 := cs[0]
+	disabled, recovered := false, false
+	for i, c := range cs {
+		res, a, o := results[i], fs[i].Attempt, fs[i].Outcome
+		r.m.Attempt(c.EndpointID, attemptOutcome(o.Status, res), res.Duration)
+		r.log.Info("delivery_attempt", "delivery_id", c.DeliveryID, "endpoint_id", c.EndpointID,
+			"attempt", c.Attempt, "status", res.Status, "outcome", o.Status, "duration_ms", a.DurationMS)
+		// Endpoint-wide consequences happen once per group.
+		switch {
+		case disabled:
+		case res.Gone():
+			disabled = true
+			r.disableEndpoint(ctx, c, now, "endpoint answered 410 Gone at "+now.Format(time.RFC3339))
+		case o.Status != store.StatusSucceeded && c.FailingSince != nil && now.Sub(*c.FailingSince) >= r.opt.AutoDisableAfter:
+			disabled = true
+			r.disableEndpoint(ctx, c, now, "failing without a success since "+c.FailingSince.Format(time.RFC3339))
+		case o.Status == store.StatusSucceeded && !recovered && c.FailingSince != nil && now.Sub(*c.FailingSince) >= r.opt.RecoveredAfter:
+			recovered = true
+			r.notify(ctx, c.TeamID, "endpoint.recovered", map[string]any{"endpoint_id": c.EndpointID,
+				"url": c.URL, "failing_since": c.FailingSince})
+		}
+		if o.Status == store.StatusFailed && !res.Gone() {
+			r.notify(ctx, c.TeamID, "delivery.exhausted", map[string]any{"delivery_id": c.DeliveryID,
+				"event_id": c.EventID, "endpoint_id": c.EndpointID, "attempts": c.Attempt, "last_error": o.LastError})
+		}
+		if o.Status == store.StatusPending {
+			t := task.NewDeliver(task.Deliver{DeliveryID: c.DeliveryID, EndpointID: c0.EndpointID, Attempt: c.Attempt + 1}, "", *o.NextAttemptAt)
+			if err := r.enqueue(ctx, t); err != nil {
+				r.log.Warn("enqueue_failed", "delivery_id", c.DeliveryID, "error", err.Error())
+			}
+		}
+	}
+	return nil
+}
+
+// outcome turns one attempt's result into its attempt row and the
+// delivery's next state: succeeded, failed, or pending with the next
+// attempt on the endpoint's retry schedule (with jitter and Retry-After).
+func (r *Relay) outcome(c *store.Claimed, manual bool, started, now time.Time, res delivery.Result, sent http.Header) store.Finished {
 	a := &store.Attempt{DeliveryID: c.DeliveryID, N: c.Attempt, StartedAt: started,
 		DurationMS: int(res.Duration.Milliseconds()), URL: c.URL, ResponseStatus: res.Status,
 		ResponseHeaders: res.Header, ResponseBody: res.Body, Manual: manual}
-	if len(sent) > 0 {
-		a.RequestHeaders = redactHeaders(sent[0], c.Headers)
+	if sent != nil {
+		a.RequestHeaders = redactHeaders(sent, c.Headers)
 	}
 	o := store.Outcome{LastStatus: res.Status, EndpointID: c.EndpointID}
 	if !res.Succeeded() {
@@ -182,54 +405,31 @@ func (r *Relay) finish(ctx context.Context, c *store.Claimed, manual bool, start
 			o.Status = store.StatusFailed
 		}
 	}
-	if err := r.recordAttempt(ctx, a, o, now); err != nil {
-		return err
-	}
-	r.m.Attempt(c.EndpointID, attemptOutcome(o.Status, res), res.Duration)
-	r.log.Info("delivery_attempt", "delivery_id", c.DeliveryID, "endpoint_id", c.EndpointID,
-		"attempt", c.Attempt, "status", res.Status, "outcome", o.Status, "duration_ms", a.DurationMS)
-	switch {
-	case res.Gone():
-		r.disableEndpoint(ctx, c, now, "endpoint answered 410 Gone at "+now.Format(time.RFC3339))
-	case o.Status != store.StatusSucceeded && c.FailingSince != nil && now.Sub(*c.FailingSince) >= r.opt.AutoDisableAfter:
-		r.disableEndpoint(ctx, c, now, "failing without a success since "+c.FailingSince.Format(time.RFC3339))
-	case o.Status == store.StatusSucceeded && c.FailingSince != nil && now.Sub(*c.FailingSince) >= r.opt.RecoveredAfter:
-		r.notify(ctx, c.TeamID, "endpoint.recovered", map[string]any{"endpoint_id": c.EndpointID,
-			"url": c.URL, "failing_since": c.FailingSince})
-	}
-	if o.Status == store.StatusFailed && !res.Gone() {
-		r.notify(ctx, c.TeamID, "delivery.exhausted", map[string]any{"delivery_id": c.DeliveryID,
-			"event_id": c.EventID, "endpoint_id": c.EndpointID, "attempts": c.Attempt, "last_error": o.LastError})
-	}
-	if o.Status == store.StatusPending {
-		t := task.NewDeliver(task.Deliver{DeliveryID: c.DeliveryID, Attempt: c.Attempt + 1}, "", *o.NextAttemptAt)
-		if err := r.enqueue(ctx, t); err != nil {
-			r.log.Warn("enqueue_failed", "delivery_id", c.DeliveryID, "error", err.Error())
-		}
-	}
-	return nil
+	return store.Finished{Attempt: a, Outcome: o}
 }
 
-// finishRetries bounds how long recordAttempt keeps trying (about 15 s).
+// finishRetries bounds how long recordAttempts keeps trying (about 15 s).
 var finishRetries = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second,
 	2 * time.Second, 4 * time.Second, 8 * time.Second}
 
-// recordAttempt stores an attempt that was made, retrying through a short
-// PostgreSQL outage: given up, the delivery would sit out its lease (the
-// endpoint's timeout plus a margin) before anyone could try again, and
-// the request just made would be sent a second time.
-func (r *Relay) recordAttempt(ctx context.Context, a *store.Attempt, o store.Outcome, now time.Time) error {
-	err := r.st.FinishAttempt(ctx, a, o, now)
+// recordAttempts stores attempts that were made, in one statement,
+// retrying through a short PostgreSQL outage: given up, the deliveries
+// would sit out their lease (the endpoint's timeout plus a margin) before
+// anyone could try again, and the requests just made would be sent a
+// second time.
+func (r *Relay) recordAttempts(ctx context.Context, fs []store.Finished, now time.Time) error {
+	err := r.st.FinishAttempts(ctx, fs, now)
 	for _, wait := range finishRetries {
 		if err == nil || ctx.Err() != nil {
 			break
 		}
-		r.log.Warn("finish_retry", "delivery_id", a.DeliveryID, "attempt", a.N, "error", err.Error())
+		r.log.Warn("finish_retry", "delivery_id", fs[0].Attempt.DeliveryID, "attempt", fs[0].Attempt.N,
+			"count", len(fs), "error", err.Error())
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
-		err = r.st.FinishAttempt(ctx, a, o, now)
+		err = r.st.FinishAttempts(ctx, fs, now)
 	}
 	return err
 }

@@ -75,7 +75,7 @@ func (r *Relay) RedeliverEvent(ctx context.Context, a Actor, eventID string) ([]
 // runs first claims the attempt; the other is dropped as stale).
 func (r *Relay) enqueueManual(ctx context.Context, d *store.Delivery) {
 	nonce := strings.TrimPrefix(store.NewID("m"), "m_")
-	t := task.NewDeliver(task.Deliver{DeliveryID: d.ID, Attempt: d.Attempts + 1, Manual: true}, nonce, r.now())
+	t := task.NewDeliver(task.Deliver{DeliveryID: d.ID, EndpointID: d.EndpointID, Attempt: d.Attempts + 1, Manual: true}, nonce, r.now())
 	if err := r.enqueue(ctx, t); err != nil {
 		r.log.Warn("enqueue_failed", "delivery_id", d.ID, "error", err.Error())
 	}

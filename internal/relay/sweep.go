@@ -25,7 +25,7 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, d := range due {
-		t := task.NewDeliver(task.Deliver{DeliveryID: d.ID, Attempt: d.Attempts + 1}, "", r.now())
+		t := task.NewDeliver(task.Deliver{DeliveryID: d.ID, EndpointID: d.EndpointID, Attempt: d.Attempts + 1}, "", r.now())
 		ok, err := r.requeue(ctx, t, task.DeliverTaskID(d.ID, d.Attempts+1, ""))
 		if err != nil {
 			return n, err

@@ -66,7 +66,7 @@ func (r *Relay) SendTestEvent(ctx context.Context, a Actor, endpointID, eventTyp
 	if err != nil {
 		return nil, nil, err
 	}
-	r.Dispatch(ctx, []Ingested{{EventID: ev.ID, Deliveries: []string{d.ID}}})
+	r.Dispatch(ctx, []Ingested{{EventID: ev.ID, Deliveries: []string{d.ID}, Endpoints: []string{d.EndpointID}}})
 	return ev, d, nil
 }
 

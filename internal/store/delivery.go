@@ -103,14 +103,15 @@ func (s *Store) ResetForRedelivery(ctx context.Context, teamID, id string, now t
 
 // DueDelivery is what the sweeper needs to re-enqueue a delivery.
 type DueDelivery struct {
-	ID       string `bun:"id"`
-	Attempts int    `bun:"attempts"`
+	ID         string `bun:"id"`
+	Attempts   int    `bun:"attempts"`
+	EndpointID string `bun:"endpoint_id"`
 }
 
 // DueDeliveries lists pending deliveries due before cutoff, oldest first.
 func (s *Store) DueDeliveries(ctx context.Context, cutoff time.Time, limit int) ([]DueDelivery, error) {
 	var out []DueDelivery
-	err := s.db.NewRaw(`SELECT id, attempts FROM deliveries WHERE status = 'pending' AND next_attempt_at < ?
+	err := s.db.NewRaw(`SELECT id, attempts, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at < ?
 		ORDER BY next_attempt_at LIMIT ?`, cutoff, limit).Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("store: due deliveries: %w", err)

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,15 +26,29 @@ const (
 // QueueDeliveries is the queue delivery tasks run on.
 const QueueDeliveries = "deliveries"
 
-// Deliver is the payload of TypeDeliver.
+// Deliver is the payload of TypeDeliver: one attempt of each of one or
+// more deliveries, all to one endpoint.
 type Deliver struct {
 	DeliveryID string `json:"d"`
+	// More are the group's other deliveries: the dispatcher puts a batch's
+	// deliveries to one endpoint in one task, so they are claimed,
+	// checked against the endpoint's gate and finished together.
+	More []string `json:"ds,omitempty"`
+	// EndpointID is the endpoint of every delivery in the task ("" when
+	// the enqueuer did not know it), so the worker can check its share of
+	// slots before claiming anything.
+	EndpointID string `json:"e,omitempty"`
 	// Attempt is the attempt number this task may claim (1-based). A task
 	// whose attempt was already claimed, or whose delivery is settled, is
 	// stale and dropped.
 	Attempt int `json:"n"`
 	// Manual marks a redelivery asked for by a person or API client.
 	Manual bool `json:"m,omitempty"`
+}
+
+// DeliveryIDs lists the task's deliveries, the first one first.
+func (p Deliver) DeliveryIDs() []string {
+	return append([]string{p.DeliveryID}, p.More...)
 }
 
 // DeliverTaskID is the asynq task id of an attempt. The first attempt's id
@@ -51,6 +66,18 @@ func DeliverTaskID(deliveryID string, attempt int, manualNonce string) string {
 	return id
 }
 
+// GroupTaskID is the asynq task id of a group: its first delivery's task
+// id plus how many more it carries, so dispatching the same batch twice
+// makes the same ids (a conflict, absorbed) and a group of one keeps the
+// plain id the sweeper uses.
+func GroupTaskID(p Deliver, nonce string) string {
+	id := DeliverTaskID(p.DeliveryID, p.Attempt, nonce)
+	if len(p.More) > 0 {
+		id += "+" + strconv.Itoa(len(p.More))
+	}
+	return id
+}
+
 // NewDeliver builds a TypeDeliver task due at processAt (zero: now).
 // maxInfraRetries bounds asynq's own retries, which only happen when the
 // handler cannot reach Postgres; endpoint failures are scheduled by
@@ -58,7 +85,7 @@ func DeliverTaskID(deliveryID string, attempt int, manualNonce string) string {
 func NewDeliver(p Deliver, manualNonce string, processAt time.Time) *asynq.Task {
 	b, _ := json.Marshal(p)
 	opts := []asynq.Option{
-		asynq.TaskID(DeliverTaskID(p.DeliveryID, p.Attempt, manualNonce)),
+		asynq.TaskID(GroupTaskID(p, manualNonce)),
 		asynq.Queue(QueueDeliveries),
 		asynq.MaxRetry(10),
 		asynq.Timeout(5 * time.Minute),
@@ -72,7 +99,7 @@ func NewDeliver(p Deliver, manualNonce string, processAt time.Time) *asynq.Task 
 // ParseDeliver decodes a TypeDeliver payload; a bad one is not retried.
 func ParseDeliver(t *asynq.Task) (Deliver, error) {
 	var p Deliver
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == "" || p.Attempt < 1 {
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == "" || p.Attempt < 1 || slices.Contains(p.More, "") {
 		return p, fmt.Errorf("task: bad %s payload %q: %w", TypeDeliver, t.Payload(), asynq.SkipRetry)
 	}
 	return p, nil
