@@ -246,7 +246,7 @@ var hintPrefixes = []string{"whsec_", "pdl_ntfset_", signing.PrivateKeyPrefix}
 func hint(s string) string {
 	for _, p := range hintPrefixes {
 		if strings.HasPrefix(s, p) {
-			return p + "…" + s[len(s)-4:]
+			return p + "…"
 		}
 	}
 	return "…"
