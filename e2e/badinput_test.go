@@ -81,7 +81,7 @@ func TestIngestBadInput(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(100 * time.Millisecond) // let the dispatcher run, had anything been submitted
+	e.disp.Shutdown() // returns once anything submitted is in Redis
 	if n := e.queued(); n != 0 {
 		t.Fatalf("%d tasks queued after bad input", n)
 	}

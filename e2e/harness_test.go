@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,6 +51,7 @@ type env struct {
 	worker  *worker.Worker
 	gate    *delivery.Gate
 	aq      *asynq.Client
+	disp    *relay.Dispatcher // the API's: enqueues first attempts after ingest
 	log     *slog.Logger
 }
 
@@ -65,6 +67,7 @@ type envOptions struct {
 	tune        func(*relay.Options)
 	logger      *slog.Logger     // every component's logs (default: the test's output)
 	metrics     *metrics.Metrics // shared by API and worker, served at /metrics
+	now         func() time.Time // the worker's clock (default time.Now)
 }
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
@@ -117,9 +120,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 		e.gate = gate
 	}
 	e.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: e.aq, Inspector: insp, Guard: guard,
-		Gate: gate, Logger: o.logger, Metrics: o.metrics, Client: delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/test"})}, opts)
+		Gate: gate, Now: o.now, Logger: o.logger, Metrics: o.metrics, Client: delivery.NewClient(delivery.ClientOptions{Guard: guard, UserAgent: "hookrelay/test"})}, opts)
 
 	disp := e.api.NewDispatcher(1, 1000)
+	e.disp = disp
 	batcher := e.api.NewBatcher(2, 16)
 	app := api.New(api.Deps{Relay: e.api, Dispatcher: disp, Batcher: batcher, MaxBodyBytes: o.maxBody, PublicURL: "http://test.invalid",
 		Logger: o.logger, Metrics: o.metrics})
@@ -245,6 +249,21 @@ func (e *env) queued() int {
 	return info.Pending + info.Scheduled + info.Active + info.Retry
 }
 
+// shiftedClock is the real clock moved forward by what the test adds.
+type shiftedClock struct{ by atomic.Int64 }
+
+func (c *shiftedClock) Now() time.Time      { return time.Now().Add(time.Duration(c.by.Load())) }
+func (c *shiftedClock) Add(d time.Duration) { c.by.Add(int64(d)) }
+
+// drained stops the API's dispatcher, which returns once everything
+// submitted to it is in Redis, and waits until the worker has run every
+// delivery task: the explicit signal that nothing else is on its way.
+func (e *env) drained() {
+	e.t.Helper()
+	e.disp.Shutdown()
+	waitFor(e.t, "the delivery queue to drain", func() bool { return e.queued() == 0 })
+}
+
 // sink is an endpoint that records what it receives and answers from a script.
 type sink struct {
 	mu       sync.Mutex
@@ -279,4 +298,17 @@ func (s *sink) received() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.bodies)
+}
+
+// waitFor polls cond until it holds, failing the test after a bounded
+// deadline: tests wait for what was recorded, never for a fixed time.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

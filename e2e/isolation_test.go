@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,15 +33,22 @@ func (e *env) attempts(deliveryID string) []store.Attempt {
 }
 
 // A rate-limited endpoint gets its deliveries postponed, never failed:
-// every delivery succeeds on its first attempt.
+// every delivery succeeds on its first attempt, numbered 1.
+//
+// The rate is checked at the limiter, not at the sink: each admission lies
+// between its attempt's recorded start (taken before the gate is asked)
+// and its arrival at the sink, so requests are counted as sharing a second
+// only when that is certain. A loaded machine can widen the intervals (a
+// weaker check), never make a correct limiter fail.
 func TestRateLimitPostponesWithoutFailing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{gate: &delivery.GateOptions{}})
 	src := e.stripeSource()
 	var mu sync.Mutex
-	var arrivals []time.Time
+	arrived := map[string]time.Time{} // delivery id → arrival at the sink
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		arrivals = append(arrivals, time.Now())
+		arrived[r.Header.Get("X-Hookrelay-Delivery")] = time.Now()
 		mu.Unlock()
 	}))
 	defer srv.Close()
@@ -52,32 +60,40 @@ func TestRateLimitPostponesWithoutFailing(t *testing.T) {
 		_, resp := e.postStripe(src, stripeEvent("evt_rate"+string(rune('a'+i)), "invoice.paid"), stripeSecret, time.Now())
 		ids = append(ids, resp["id"].(string))
 	}
+	type window struct{ from, to time.Time }
+	var admitted []window
 	for _, id := range ids {
 		d := e.waitDelivery(id, ep.ID, store.StatusSucceeded)
-		if n := len(e.attempts(d.ID)); n != 1 {
-			t.Fatalf("delivery %s took %d attempts, want 1 (throttling is not failure)", d.ID, n)
+		atts := e.attempts(d.ID)
+		if len(atts) != 1 || atts[0].N != 1 {
+			t.Fatalf("delivery %s: attempts %+v, want one, numbered 1 (throttling is not failure)", d.ID, atts)
 		}
+		mu.Lock()
+		admitted = append(admitted, window{atts[0].StartedAt, arrived[d.ID]})
+		mu.Unlock()
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for i := range arrivals {
+	// GCRA at 2/s with a burst of 2 admits at most 3 in any second.
+	for _, a := range admitted {
 		in := 0
-		for _, a := range arrivals[i:] {
-			if a.Sub(arrivals[i]) < time.Second {
+		for _, b := range admitted {
+			if !b.from.Before(a.from) && b.to.Sub(a.from) < time.Second {
 				in++
 			}
 		}
-		if in > rate+1 { // one of slack for the limiter's window edge
-			t.Fatalf("%d requests within one second at %d/s", in, rate)
+		if in > rate+1 {
+			t.Fatalf("%d requests admitted within one second at %d/s: %+v", in, rate, admitted)
 		}
 	}
 }
 
 // After the threshold of consecutive failures the circuit opens: attempts
 // stop (postponed, not counted) until the cool-down, then one probe
-// closes it again.
+// closes it again. The gate runs on a clock the test moves, so the
+// cool-down ends when the test says, however slow the machine.
 func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
-	e := newEnv(t, envOptions{gate: &delivery.GateOptions{BreakerThreshold: 2, BreakerCooldown: 1500 * time.Millisecond},
+	t.Parallel()
+	clock := &gateClock{t: time.Now()}
+	e := newEnv(t, envOptions{gate: &delivery.GateOptions{BreakerThreshold: 2, BreakerCooldown: 1500 * time.Millisecond, Now: clock.Now},
 		schedule: delivery.Schedule{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}})
 	src := e.stripeSource()
 	var healthy atomic.Bool
@@ -90,31 +106,53 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	ep, _ := e.endpoint(srv.URL, src)
 	_, resp := e.postStripe(src, stripeEvent("evt_breaker", "invoice.paid"), stripeSecret, time.Now())
 	evID := resp["id"].(string)
-	deadline := time.Now().Add(10 * time.Second)
 	var d store.Delivery
-	for {
+	waitFor(t, "two failed attempts", func() bool {
 		testenv.Must(t, e.db.NewSelect().Model(&d).Where("event_id = ?", evID).Scan(context.Background()))
-		if len(e.attempts(d.ID)) >= 2 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(e.attempts(d.ID)) >= 2
+	})
 	state, until, err := e.gate.State(context.Background(), ep.ID)
 	if err != nil || state != delivery.BreakerOpen {
 		t.Fatalf("after 2 failures: %s until %v (%v)", state, until, err)
 	}
-	time.Sleep(500 * time.Millisecond) // several retry periods, all inside the cool-down
-	if n := len(e.attempts(d.ID)); n != 2 {
-		t.Fatalf("%d attempts while the circuit was open, want 2", n)
+	// The signal that the next attempt came and was held back: the delivery
+	// is due again at the end of the cool-down, not after the 50 ms retry.
+	waitFor(t, "a postponement", func() bool {
+		testenv.Must(t, e.db.NewSelect().Model(&d).Where("event_id = ?", evID).Scan(context.Background()))
+		atts := e.attempts(d.ID)
+		return d.Attempts == 2 && d.NextAttemptAt != nil && d.NextAttemptAt.Sub(atts[1].StartedAt) > time.Second
+	})
+	if atts := e.attempts(d.ID); len(atts) != 2 {
+		t.Fatalf("%d attempts while the circuit was open, want 2", len(atts))
 	}
 	healthy.Store(true)
+	clock.Add(2 * time.Second) // the cool-down is over
 	e.waitDelivery(evID, ep.ID, store.StatusSucceeded)
-	if n := len(e.attempts(d.ID)); n != 3 {
-		t.Fatalf("attempts = %d, want 2 failures and 1 probe", n)
+	atts := e.attempts(d.ID)
+	if len(atts) != 3 || atts[0].N != 1 || atts[1].N != 2 || atts[2].N != 3 {
+		t.Fatalf("attempts %+v, want 2 failures and 1 probe numbered 1-3 (postponements use no number)", atts)
 	}
 	if state, _, _ := e.gate.State(context.Background(), ep.ID); state != delivery.BreakerClosed {
 		t.Fatalf("after a good probe: %s", state)
 	}
+}
+
+// gateClock is a clock the test moves forward.
+type gateClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *gateClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *gateClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // 503 with Retry-After holds the endpoint for that long.
@@ -144,10 +182,17 @@ func TestRetryAfterHonoured(t *testing.T) {
 // An endpoint failing longer than AutoDisableAfter is disabled with a
 // reason; hookrelay announces it (and the recovery) on the notification
 // URL, signed; one "recover" action re-enables it and redelivers.
+//
+// Nothing here depends on how fast attempts run: the first event's
+// failures start the streak (failing_since, recorded); once that is
+// AutoDisableAfter old, a second event's failure must disable the endpoint
+// (unless the first event's retries already did).
 func TestAutoDisableNotifyAndRecover(t *testing.T) {
+	t.Parallel()
+	const disableAfter = 300 * time.Millisecond
 	e := newEnv(t, envOptions{tune: func(o *relay.Options) {
-		o.AutoDisableAfter, o.RecoveredAfter = 300*time.Millisecond, 100*time.Millisecond
-	}, schedule: delivery.Schedule{150 * time.Millisecond, 150 * time.Millisecond, 150 * time.Millisecond, 150 * time.Millisecond}})
+		o.AutoDisableAfter, o.RecoveredAfter = disableAfter, 100*time.Millisecond
+	}, schedule: delivery.Schedule{100 * time.Millisecond}})
 	notifySecret := "whsec_" + "bm90aWZ5LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm"
 	wh, err := standardwebhooks.NewWebhook(notifySecret)
 	testenv.Must(t, err)
@@ -176,39 +221,52 @@ func TestAutoDisableNotifyAndRecover(t *testing.T) {
 	}))
 	defer srv.Close()
 	ep, _ := e.endpoint(srv.URL, src)
+	getEP := func() *store.Endpoint {
+		got, err := store.New(e.db).GetEndpoint(context.Background(), e.team, ep.ID)
+		testenv.Must(t, err)
+		return got
+	}
 	_, resp := e.postStripe(src, stripeEvent("evt_autodisable", "invoice.paid"), stripeSecret, time.Now())
-	evID := resp["id"].(string)
-	e.waitDelivery(evID, ep.ID, store.StatusFailed)
-	got, err := store.New(e.db).GetEndpoint(context.Background(), e.team, ep.ID)
-	testenv.Must(t, err)
-	if got.Enabled || got.DisabledAt == nil || got.DisabledReason == "" {
-		t.Fatalf("endpoint not auto-disabled: enabled=%v reason=%q", got.Enabled, got.DisabledReason)
+	evIDs := []string{resp["id"].(string)}
+	e.waitDelivery(evIDs[0], ep.ID, store.StatusFailed)
+	if got := getEP(); got.Enabled {
+		if got.FailingSince == nil {
+			t.Fatal("failing endpoint has no failing_since")
+		}
+		waitFor(t, "the failure streak to reach AutoDisableAfter", func() bool {
+			return time.Since(*got.FailingSince) >= disableAfter
+		})
+		_, resp := e.postStripe(src, stripeEvent("evt_autodisable_2", "invoice.paid"), stripeSecret, time.Now())
+		id := resp["id"].(string)
+		// The first event's last failure may have disabled the endpoint
+		// just now; then the second event has no delivery to it.
+		if n, err := e.db.NewSelect().Table("deliveries").Where("event_id = ?", id).Count(context.Background()); err != nil || n > 0 {
+			testenv.Must(t, err)
+			evIDs = append(evIDs, id)
+			e.waitDelivery(id, ep.ID, store.StatusFailed)
+		}
+	}
+	waitFor(t, "the endpoint to be disabled", func() bool { return !getEP().Enabled })
+	if got := getEP(); got.DisabledAt == nil || got.DisabledReason == "" {
+		t.Fatalf("endpoint auto-disabled without a reason: %+v", got)
 	}
 	waitNote := func(kind string) {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		waitFor(t, kind+" notification", func() bool {
 			nmu.Lock()
-			for _, n := range notes {
-				if n == kind {
-					nmu.Unlock()
-					return
-				}
-			}
-			nmu.Unlock()
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s notification; got %v", kind, notes)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			defer nmu.Unlock()
+			return slices.Contains(notes, kind)
+		})
 	}
 	waitNote("endpoint.disabled")
 
 	healthy.Store(true)
 	n, err := e.api.RecoverEndpoint(context.Background(), e.actor, ep.ID)
-	if err != nil || n != 1 {
-		t.Fatalf("recover: %d, %v", n, err)
+	if err != nil || n != len(evIDs) {
+		t.Fatalf("recover: %d, %v; want %d redelivered", n, err, len(evIDs))
 	}
-	e.waitDelivery(evID, ep.ID, store.StatusSucceeded)
+	for _, id := range evIDs {
+		e.waitDelivery(id, ep.ID, store.StatusSucceeded)
+	}
 	waitNote("endpoint.recovered")
 	rows, _ := store.New(e.db).ListAudit(context.Background(), store.AuditFilter{TeamID: e.team, Action: "endpoint.recover"})
 	if len(rows) != 1 {

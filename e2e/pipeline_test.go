@@ -107,7 +107,7 @@ func TestDuplicateProviderEventID(t *testing.T) {
 	if ev, dl := e.count("events"), e.count("deliveries"); ev != 1 || dl != 1 {
 		t.Fatalf("events=%d deliveries=%d, want 1 and 1", ev, dl)
 	}
-	time.Sleep(200 * time.Millisecond) // a wrongly queued second copy would arrive by now
+	e.drained() // a wrongly queued second copy has been sent by now
 	if n := s.received(); n != 1 {
 		t.Fatalf("endpoint received %d copies, want 1", n)
 	}

@@ -61,11 +61,12 @@ func TestSweeperDeliversAfterRedisFlush(t *testing.T) {
 // Sweep alone: an overdue pending delivery is re-enqueued exactly once
 // (a second sweep conflicts on the task id), and a settled one is not.
 func TestSweepIsIdempotent(t *testing.T) {
-	e := newEnv(t, envOptions{noWorker: true, enqueuer: failingEnqueuer{}})
+	clock := &shiftedClock{}
+	e := newEnv(t, envOptions{noWorker: true, enqueuer: failingEnqueuer{}, now: clock.Now})
 	src := e.stripeSource()
 	e.endpoint("http://127.0.0.1:9/x", src)
 	e.postStripe(src, stripeEvent("evt_sweep3", "invoice.paid"), stripeSecret, time.Now())
-	time.Sleep(300 * time.Millisecond) // past the sweep grace
+	clock.Add(time.Second) // past the sweep grace
 	n, err := e.relay.Sweep(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("first sweep: %d, %v", n, err)

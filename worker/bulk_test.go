@@ -148,16 +148,17 @@ func TestBulkRedeliveryThroughWorker(t *testing.T) {
 	e.startWorker()
 
 	waitFor(t, "the job to finish", func() bool { return e.job(j.ID).Status == store.BulkFinished })
-	waitFor(t, "five deliveries", func() bool { return len(e.sink.got()) >= 5 })
-	time.Sleep(300 * time.Millisecond) // room for anything extra to arrive
-	if got := e.sink.got(); !slices.Equal(got, want) {
-		t.Fatalf("sink got %v, want exactly %v", got, want)
-	}
 	for _, id := range want {
 		waitFor(t, id+" to succeed", func() bool {
 			d, err := e.st.GetDelivery(context.Background(), e.team, id)
 			return err == nil && d.Status == store.StatusSucceeded && d.Attempts == 2
 		})
+	}
+	// Every step has run and every task it queued is done: anything extra
+	// would have been sent by now.
+	waitFor(t, "the queues to drain", e.idle)
+	if got := e.sink.got(); !slices.Equal(got, want) {
+		t.Fatalf("sink got %v, want exactly %v", got, want)
 	}
 	for _, id := range others {
 		if d, _ := e.st.GetDelivery(context.Background(), e.team, id); d.Status != store.StatusFailed {
@@ -182,7 +183,9 @@ func TestBulkCancelStopsWorker(t *testing.T) {
 	_, err = e.relay.CancelBulk(context.Background(), a, j.ID)
 	testenv.Must(t, err)
 	done := e.job(j.ID).Done
-	time.Sleep(time.Second) // more than two pauses
+	// The step queued before the cancel runs (or was removed) and queues
+	// no other: once nothing is left in Redis, the job has stopped.
+	waitFor(t, "the queues to drain", e.idle)
 	if j := e.job(j.ID); j.Done != done || j.Status != store.BulkCancelled || done >= len(ids) {
 		t.Fatalf("after cancel at %d: %+v", done, j)
 	}
@@ -190,4 +193,21 @@ func TestBulkCancelStopsWorker(t *testing.T) {
 	if got := e.sink.got(); !slices.Equal(got, ids[:done]) {
 		t.Fatalf("sink got %v, want %v", got, ids[:done])
 	}
+}
+
+// idle reports whether no task of any queue is waiting, scheduled,
+// running or set to retry.
+func (e *bulkEnv) idle() bool {
+	insp := asynq.NewInspector(e.redis)
+	defer insp.Close()
+	queues, err := insp.Queues()
+	testenv.Must(e.t, err)
+	for _, q := range queues {
+		info, err := insp.GetQueueInfo(q)
+		testenv.Must(e.t, err)
+		if info.Pending+info.Scheduled+info.Active+info.Retry > 0 {
+			return false
+		}
+	}
+	return true
 }

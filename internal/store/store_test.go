@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/testenv"
 )
@@ -119,8 +121,31 @@ func TestAuditAppendOnly(t *testing.T) {
 	}
 }
 
+// recordWriters makes every later UPDATE of a delivery log the
+// synchronous_commit setting of the session that made it: which pool
+// claimed or finished an attempt, seen from the database.
+func recordWriters(t *testing.T, db *bun.DB) func() []string {
+	t.Helper()
+	ctx := context.Background()
+	for _, q := range []string{
+		`CREATE TABLE delivery_writers (n serial, sync text)`,
+		`CREATE FUNCTION log_delivery_writer() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN INSERT INTO delivery_writers (sync) VALUES (current_setting('synchronous_commit')); RETURN NEW; END $$`,
+		`CREATE TRIGGER log_delivery_writer AFTER UPDATE ON deliveries FOR EACH ROW EXECUTE FUNCTION log_delivery_writer()`,
+	} {
+		_, err := db.ExecContext(ctx, q)
+		testenv.Must(t, err)
+	}
+	return func() []string {
+		var out []string
+		testenv.Must(t, db.NewRaw(`SELECT sync FROM delivery_writers ORDER BY n`).Scan(ctx, &out))
+		return out
+	}
+}
+
 // The bookkeeping pool (synchronous_commit off) claims and finishes like
-// the main one, and really runs with that setting.
+// the main one, and really runs with that setting: the claim and the
+// finish are made by sessions with synchronous_commit off.
 func TestBookkeepingPool(t *testing.T) {
 	db, dsn := testenv.Postgres(t)
 	ctx := context.Background()
@@ -141,6 +166,7 @@ func TestBookkeepingPool(t *testing.T) {
 	d := store.Delivery{ID: store.NewID("dlv"), TeamID: "team_1", EventID: e.ID, EndpointID: ep.ID,
 		Status: store.StatusPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}
 	testenv.Must(t, st.InsertDeliveries(ctx, []store.Delivery{d}))
+	writers := recordWriters(t, db)
 	c, err := st.ClaimAttempt(ctx, d.ID, 1, now, 15*time.Second, time.Minute)
 	testenv.Must(t, err)
 	testenv.Must(t, st.FinishAttempt(ctx, &store.Attempt{DeliveryID: d.ID, N: c.Attempt, StartedAt: now, URL: ep.URL,
@@ -148,5 +174,8 @@ func TestBookkeepingPool(t *testing.T) {
 	got, err := st.GetDelivery(ctx, "team_1", d.ID)
 	if err != nil || got.Status != store.StatusSucceeded {
 		t.Fatalf("delivery %+v, %v", got, err)
+	}
+	if w := writers(); len(w) != 2 || w[0] != "off" || w[1] != "off" {
+		t.Fatalf("claim and finish ran with synchronous_commit %v, want [off off] (the bookkeeping pool)", w)
 	}
 }
