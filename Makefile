@@ -5,7 +5,7 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test bench chaos build fmt lint clean
+.PHONY: run test test-stress bench chaos build fmt lint clean
 
 run:
 	deploy/run-local.sh
@@ -16,6 +16,12 @@ test:
 	deploy/test-deps.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+# make test STRESS_RUNS times (default 5) with both cores kept busy by two
+# `yes >/dev/null` loops, stopping at the first failure: what CI's busy
+# 2-core machines do to the suite.
+test-stress:
+	STRESS_RUNS=$(or $(STRESS_RUNS),5) MAKE="$(MAKE)" deploy/test-stress.sh
 
 # BENCH_* knobs reach the program as environment variables, set either way:
 # BENCH_X=1 make bench, or make bench BENCH_X=1.
