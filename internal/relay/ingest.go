@@ -74,16 +74,28 @@ type Ingested struct {
 	Endpoints []string
 }
 
-// Ingest stores a batch of verified events and their deliveries in ONE
-// transaction and returns after the commit: only then may the caller
-// acknowledge them. A batch of one is the plain request path; the Batcher
-// passes many to share a commit. Then call Dispatch with the results.
+// Ingest stores a batch of verified events and their deliveries with ONE
+// statement (its own transaction, committed durably) and returns after
+// the commit: only then may the caller acknowledge them. A batch of one is
+// the plain request path; the Batcher passes many to share a commit. Then
+// call Dispatch with the results.
+//
+// The subscribed endpoints come from the store's short cache
+// (store.SubscribersTTL): a subscription created through this process
+// gets the very next event; one created by another replica within the
+// TTL.
 func (r *Relay) Ingest(ctx context.Context, in []Inbound) ([]Ingested, error) {
 	out := make([]Ingested, len(in))
 	events := make([]*store.Event, len(in))
+	var ds []store.Delivery
+	first := make([]int, len(in)+1) // event i's deliveries are ds[first[i]:first[i+1]]
+	subs := make(map[string][]store.Subscriber, 1)
 	for i, x := range in {
+		// Microseconds, as PostgreSQL stores it: the delivery rows repeat
+		// it (created_at = received_at) and must match the event's row.
+		at := x.ReceivedAt.Truncate(time.Microsecond)
 		e := &store.Event{ID: store.NewID("evt"), TeamID: x.Source.TeamID, SourceID: x.Source.ID,
-			ReceivedAt: x.ReceivedAt, EventType: clean(x.Result.EventType), ContentType: clean(x.ContentType),
+			ReceivedAt: at, EventType: clean(x.Result.EventType), ContentType: clean(x.ContentType),
 			Headers: cleanHeaders(x.Headers), Body: x.Body, Verified: x.Result.Verified}
 		if e.Body == nil {
 			e.Body = []byte{} // events.body is NOT NULL; an empty webhook is still a webhook
@@ -92,41 +104,36 @@ func (r *Relay) Ingest(ctx context.Context, in []Inbound) ([]Ingested, error) {
 			e.ProviderEventID = &pid
 		}
 		events[i] = e
+		first[i] = len(ds)
+		eps, ok := subs[e.SourceID]
+		if !ok {
+			var err error
+			if eps, err = r.st.Subscribers(ctx, e.SourceID); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
+			subs[e.SourceID] = eps
+		}
+		for _, ep := range eps {
+			if MatchEventType(ep.EventTypes, e.EventType) {
+				ds = append(ds, store.Delivery{ID: store.NewID("dlv"), TeamID: e.TeamID, EventID: e.ID, EndpointID: ep.ID,
+					Status: store.StatusPending, NextAttemptAt: &e.ReceivedAt, CreatedAt: at, UpdatedAt: at})
+			}
+		}
 	}
-	err := r.st.Tx(ctx, func(tx *store.Store) error {
-		inserted, err := tx.InsertEvents(ctx, events)
-		if err != nil {
-			return err
-		}
-		endpoints := map[string][]store.Endpoint{}
-		var ds []store.Delivery
-		for i, e := range events {
-			out[i] = Ingested{EventID: e.ID, Duplicate: !inserted[i]}
-			if !inserted[i] {
-				continue
-			}
-			eps, ok := endpoints[e.SourceID]
-			if !ok {
-				if eps, err = tx.SubscribedEndpoints(ctx, e.SourceID); err != nil {
-					return err
-				}
-				endpoints[e.SourceID] = eps
-			}
-			for _, ep := range eps {
-				if !MatchEventType(ep.EventTypes, e.EventType) {
-					continue
-				}
-				d := store.Delivery{ID: store.NewID("dlv"), TeamID: e.TeamID, EventID: e.ID, EndpointID: ep.ID,
-					Status: store.StatusPending, NextAttemptAt: &e.ReceivedAt, CreatedAt: e.ReceivedAt, UpdatedAt: e.ReceivedAt}
-				ds = append(ds, d)
-				out[i].Deliveries = append(out[i].Deliveries, d.ID)
-				out[i].Endpoints = append(out[i].Endpoints, ep.ID)
-			}
-		}
-		return tx.InsertDeliveries(ctx, ds)
-	})
+	first[len(in)] = len(ds)
+	inserted, err := r.st.IngestEvents(ctx, events, ds)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	for i, e := range events {
+		out[i] = Ingested{EventID: e.ID, Duplicate: !inserted[i]}
+		if !inserted[i] {
+			continue // a duplicate's deliveries were not inserted
+		}
+		for _, d := range ds[first[i]:first[i+1]] {
+			out[i].Deliveries = append(out[i].Deliveries, d.ID)
+			out[i].Endpoints = append(out[i].Endpoints, d.EndpointID)
+		}
 	}
 	r.m.IngestBatch(len(in))
 	return out, nil

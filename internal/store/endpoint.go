@@ -76,6 +76,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, ep *Endpoint) error {
 }
 
 func (s *Store) setSubscriptions(ctx context.Context, ep *Endpoint) error {
+	defer s.subscriptionsChanged()
 	if _, err := s.db.NewRaw(`DELETE FROM subscriptions WHERE endpoint_id = ?`, ep.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("store: subscriptions of %s: %w", ep.ID, err)
 	}
@@ -141,6 +142,7 @@ func (s *Store) SetEndpointEnabled(ctx context.Context, teamID, id string, enabl
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: enable endpoint %s: %w", id, ErrNotFound)
 	}
+	s.subscriptionsChanged()
 	return nil
 }
 
@@ -153,6 +155,7 @@ func (s *Store) DeleteEndpoint(ctx context.Context, teamID, id string, now time.
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: delete endpoint %s: %w", id, ErrNotFound)
 	}
+	s.subscriptionsChanged()
 	_, err = s.db.NewRaw(`UPDATE deliveries SET status = 'cancelled', last_error = 'endpoint deleted', updated_at = ?
 		WHERE endpoint_id = ? AND status = 'pending'`, now, id).Exec(ctx)
 	if err != nil {

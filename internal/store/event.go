@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -105,56 +105,43 @@ func idAt(prefix string, t time.Time) string {
 // provider event id) already exists are skipped and get the original's id
 // in ID, and so do repeats within the batch (the first one wins).
 // inserted[i] reports whether es[i] is new.
+func (s *Store) InsertEvents(ctx context.Context, es []*Event) (inserted []bool, err error) {
+	return s.IngestEvents(ctx, es, nil)
+}
+
+// IngestEvents inserts a batch of events and the deliveries of the new
+// ones in ONE statement, so each event commits together with its
+// deliveries; duplicates are resolved as in InsertEvents, and a delivery
+// whose event turned out to be a duplicate is not inserted. Each delivery
+// names its event by the event's own new ID; only ID, EventID and
+// EndpointID are read (team, status pending and the times come from the
+// event). Outside a transaction the statement commits by itself, durably:
+// it runs on the main pool, never on the bookkeeping one.
 //
 // The key lives in event_keys, not in a unique index on events (see
 // migration 0005): the statement inserts the keys ON CONFLICT DO NOTHING
 // and then only the events whose key it inserted, or that have none.
-func (s *Store) InsertEvents(ctx context.Context, es []*Event) (inserted []bool, err error) {
+func (s *Store) IngestEvents(ctx context.Context, es []*Event, ds []Delivery) (inserted []bool, err error) {
 	if len(es) == 0 {
 		return nil, nil
 	}
-	var values strings.Builder
-	args := make([]any, 0, 12*len(es))
 	hashes := make([][]byte, len(es))
 	for i, e := range es {
 		if e.Headers == nil {
 			e.Headers = map[string][]string{}
 		}
-		if i > 0 {
-			values.WriteString(", ")
-		}
-		values.WriteString("(?::int, ?::text, ?::text, ?::text, ?::timestamptz, ?::text, ?::text, ?::text, ?::jsonb, ?::bytea, ?::boolean, ?::bytea)")
 		h := sha256.Sum256(e.Body)
 		hashes[i] = h[:]
-		args = append(args, i, e.ID, e.TeamID, e.SourceID, e.ReceivedAt, e.ProviderEventID, e.EventType,
-			e.ContentType, jsonb(e.Headers), e.Body, e.Verified, hashes[i])
 	}
-	var ids []string
-	err = s.db.NewRaw(`WITH input (i, id, team_id, source_id, received_at, provider_event_id, event_type,
-			content_type, headers, body, verified, body_hash) AS (VALUES `+values.String()+`),
-		k AS (
-			INSERT INTO event_keys (source_id, provider_event_id, event_id, received_at, body_hash)
-			SELECT DISTINCT ON (source_id, provider_event_id) source_id, provider_event_id, id, received_at, body_hash
-			FROM input WHERE provider_event_id IS NOT NULL ORDER BY source_id, provider_event_id, i
-			ON CONFLICT DO NOTHING
-			RETURNING event_id)
-		INSERT INTO events (id, team_id, source_id, received_at, provider_event_id, event_type, content_type,
-			headers, body, verified)
-		SELECT id, team_id, source_id, received_at, provider_event_id, event_type, content_type, headers, body, verified
-		FROM input WHERE provider_event_id IS NULL OR id IN (SELECT event_id FROM k)
-		RETURNING id`, args...).Scan(ctx, &ids)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: insert events: %w", err)
-	}
-	got := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		got[id] = true
+	ids, err := s.insertEventRows(ctx, es, hashes, nil, ds)
+	if err != nil {
+		return nil, err
 	}
 	inserted = make([]bool, len(es))
 	var dups []*Event
 	var dupIdx []int
 	for i, e := range es {
-		if inserted[i] = got[e.ID]; !inserted[i] {
+		if inserted[i] = ids[e.ID]; !inserted[i] {
 			dups, dupIdx = append(dups, e), append(dupIdx, i)
 		}
 	}
@@ -170,19 +157,142 @@ func (s *Store) InsertEvents(ctx context.Context, es []*Event) (inserted []bool,
 		return nil, err
 	}
 	// A key reused with another body is not a retry: store that event on
-	// its own (it keeps no key) rather than answer it as a duplicate.
+	// its own, with its deliveries (it keeps no key), rather than answer it
+	// as a duplicate. Rare, so a second statement is fine.
+	var reused []*Event
+	var reusedIdx []int
 	for j, e := range dups {
 		i := dupIdx[j]
 		if h := origHash[j]; h == nil || bytes.Equal(h, hashes[i]) {
 			continue
 		}
 		e.ID = ownIDs[j]
-		if _, err := s.db.NewInsert().Model(e).Exec(ctx); err != nil {
-			return nil, fmt.Errorf("store: insert event with a reused key: %w", err)
+		reused, reusedIdx = append(reused, e), append(reusedIdx, i)
+	}
+	if len(reused) == 0 {
+		return inserted, nil
+	}
+	rh := make([][]byte, len(reused))
+	for j, i := range reusedIdx {
+		rh[j] = hashes[i]
+	}
+	got, err := s.insertEventRows(ctx, reused, rh, make([]bool, len(reused)), ds)
+	if err != nil {
+		return nil, fmt.Errorf("store: insert event with a reused key: %w", err)
+	}
+	for j, e := range reused {
+		if !got[e.ID] {
+			return nil, fmt.Errorf("store: insert event %s with a reused key: not inserted", e.ID)
 		}
-		inserted[i] = true
+		inserted[reusedIdx[j]] = true
 	}
 	return inserted, nil
+}
+
+// ingestQuery inserts keys, events and deliveries from array parameters
+// (see pgarray.go) and returns the ids of the events it inserted. An event
+// with keyed false is inserted without a key (a reused key, above).
+const ingestQuery = `WITH input AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+			$7::text[], $8::jsonb[], $9::bytea[], $10::boolean[], $11::bytea[], $12::boolean[])
+			WITH ORDINALITY AS t(id, team_id, source_id, received_at, provider_event_id, event_type,
+			content_type, headers, body, verified, body_hash, keyed, i)),
+	k AS (
+		INSERT INTO event_keys (source_id, provider_event_id, event_id, received_at, body_hash)
+		SELECT DISTINCT ON (source_id, provider_event_id) source_id, provider_event_id, id, received_at, body_hash
+		FROM input WHERE keyed AND provider_event_id IS NOT NULL ORDER BY source_id, provider_event_id, i
+		ON CONFLICT DO NOTHING
+		RETURNING event_id),
+	e AS (
+		INSERT INTO events (id, team_id, source_id, received_at, provider_event_id, event_type, content_type,
+			headers, body, verified)
+		SELECT id, team_id, source_id, received_at, provider_event_id, event_type, content_type, headers, body, verified
+		FROM input WHERE NOT keyed OR provider_event_id IS NULL OR id IN (SELECT event_id FROM k)
+		RETURNING id),
+	d AS (
+		INSERT INTO deliveries (id, team_id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+		SELECT d.id, input.team_id, d.event_id, d.endpoint_id, 'pending', input.received_at, input.received_at,
+			input.received_at
+		FROM unnest($13::text[], $14::text[], $15::text[]) AS d(id, event_id, endpoint_id)
+		JOIN input ON input.id = d.event_id
+		WHERE d.event_id IN (SELECT id FROM e))
+	SELECT id FROM e`
+
+// insertEventRows runs ingestQuery for es (keyed nil: all keyed) and the
+// deliveries in ds that belong to them.
+func (s *Store) insertEventRows(ctx context.Context, es []*Event, hashes [][]byte, keyed []bool, ds []Delivery) (map[string]bool, error) {
+	n := len(es)
+	ids, teams, sources, types, ctypes, headers := make(textArray, n), make(textArray, n), make(textArray, n),
+		make(textArray, n), make(textArray, n), make(textArray, n)
+	pids, at, bodies, verified := make(nullTextArray, n), make(timeArray, n), make(byteaArray, n), make(boolArray, n)
+	mine := make(map[string]bool, n)
+	for i, e := range es {
+		h, err := json.Marshal(e.Headers)
+		if err != nil {
+			return nil, fmt.Errorf("store: insert events: headers: %w", err)
+		}
+		ids[i], teams[i], sources[i], types[i], ctypes[i], headers[i] = e.ID, e.TeamID, e.SourceID, e.EventType, e.ContentType, string(h)
+		pids[i], at[i], bodies[i], verified[i] = e.ProviderEventID, e.ReceivedAt, e.Body, e.Verified
+		mine[e.ID] = true
+	}
+	if keyed == nil {
+		keyed = make([]bool, n)
+		for i := range keyed {
+			keyed[i] = true
+		}
+	}
+	var dIDs, dEvents, dEndpoints textArray
+	for _, d := range ds {
+		if mine[d.EventID] {
+			dIDs, dEvents, dEndpoints = append(dIDs, d.ID), append(dEvents, d.EventID), append(dEndpoints, d.EndpointID)
+		}
+	}
+	st, err := s.durableStmt(ctx, ingestQuery)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, ids, teams, sources, at, pids, types, ctypes, headers, bodies, verified,
+		byteaArray(hashes), boolArray(keyed), dIDs, dEvents, dEndpoints)
+	if err != nil {
+		return nil, fmt.Errorf("store: insert events: %w", err)
+	}
+	defer rows.Close()
+	got := make(map[string]bool, n)
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: insert events: %w", err)
+		}
+		got[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: insert events: %w", err)
+	}
+	return got, nil
+}
+
+// durableStmt is stmt for the ingest statements: always on the main pool
+// (or the transaction), whose commits wait for the WAL flush, even when
+// this Store claims and finishes on the bookkeeping pool.
+func (s *Store) durableStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	switch db := s.db.(type) {
+	case bun.Tx:
+		return db.Tx.PrepareContext(ctx, query)
+	case *bun.DB:
+		key := "durable\x00" + query // never the bookkeeping pool's statement of the same text
+		s.stmts.mu.Lock()
+		defer s.stmts.mu.Unlock()
+		if st, ok := s.stmts.m[key]; ok {
+			return st, nil
+		}
+		st, err := db.DB.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("store: prepare: %w", err)
+		}
+		s.stmts.m[key] = st
+		return st, nil
+	}
+	return nil, fmt.Errorf("store: cannot prepare on %T", s.db)
 }
 
 // resolveDuplicates sets each event's ID to the original's, in one query,

@@ -32,6 +32,9 @@ type Store struct {
 	// bookkeeping, when set, runs the delivery claim and finish (see
 	// WithBookkeeping).
 	bookkeeping *sql.DB
+	// subs caches Subscribers (subscribers.go); tx is set inside Tx.
+	subs *subsCache
+	tx   *txState
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -90,20 +93,27 @@ func OpenBookkeeping(ctx context.Context, dsn string) (*sql.DB, error) {
 // WithBookkeeping returns a Store that claims and finishes attempts on
 // pool (from OpenBookkeeping); everything else stays on the main pool.
 func (s *Store) WithBookkeeping(pool *sql.DB) *Store {
-	return &Store{db: s.db, stmts: &stmtCache{m: map[string]*sql.Stmt{}}, bookkeeping: pool}
+	return &Store{db: s.db, stmts: &stmtCache{m: map[string]*sql.Stmt{}}, bookkeeping: pool, subs: s.subs}
 }
 
 // New returns a Store over db (a *bun.DB or a bun.Tx).
-func New(db bun.IDB) *Store { return &Store{db: db, stmts: &stmtCache{m: map[string]*sql.Stmt{}}} }
+func New(db bun.IDB) *Store {
+	return &Store{db: db, stmts: &stmtCache{m: map[string]*sql.Stmt{}}, subs: newSubsCache()}
+}
 
 // DB returns the underlying handle, for callers that run their own queries.
 func (s *Store) DB() bun.IDB { return s.db }
 
 // Tx runs fn in a transaction with a Store bound to it; fn's error rolls back.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&Store{db: tx, stmts: s.stmts})
+	state := &txState{}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(&Store{db: tx, stmts: s.stmts, subs: s.subs, tx: state})
 	})
+	if state.subsChanged && s.subs != nil { // after the commit (or rollback: harmless)
+		s.subs.invalidate()
+	}
+	return err
 }
 
 // NewID returns a sortable id with a kind prefix, e.g. "evt_01J…". ulid.Make
