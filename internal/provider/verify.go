@@ -2,7 +2,6 @@ package provider
 
 import (
 	"crypto/hmac"
-	"encoding/json"
 	"hash"
 	"net/http"
 	"time"
@@ -78,24 +77,6 @@ func anyEqual(want []byte, candidates [][]byte) bool {
 		}
 	}
 	return ok
-}
-
-// jsonFields decodes the top-level string fields of a JSON object; ok is
-// false when the body is not a JSON object. Non-string values are skipped
-// so a numeric "id" does not fail the whole body.
-func jsonFields(body []byte) (map[string]string, bool) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
-		return nil, false
-	}
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			out[k] = s
-		}
-	}
-	return out, true
 }
 
 // headerMeta is how providers without a fixed scheme name their events:
