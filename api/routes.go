@@ -25,6 +25,7 @@ func (s *server) routes(app *fiber.App) {
 	v1.Delete("/sources/:id", s.needWrite, s.deleteSource)
 	v1.Get("/sources/:id/rejected", s.listRejected)
 	v1.Post("/sources/:id/secret/reveal", s.needWrite, s.revealSourceSecret)
+	v1.Post("/sources/:id/rotate-ingest-token", s.needWrite, s.rotateIngestToken)
 
 	v1.Get("/endpoints", s.listEndpoints)
 	v1.Post("/endpoints", s.needWrite, s.createEndpoint)

@@ -145,3 +145,39 @@ func TestSourceSecretHintsAndMinimumLength(t *testing.T) {
 	}
 	e.call("PATCH", "/api/v1/sources/"+id, obj{"secret": strings.Repeat("x", relay.MinSecretLength)}, 200, nil)
 }
+
+// A leaked ingest URL can be replaced: the new one works, the old one is
+// unknown from then on, and the rotation is audited.
+func TestRotateIngestToken(t *testing.T) {
+	e := newEnv(t)
+	src := e.createSource("s")
+	old := str(src, "ingest_url")
+	e.ingestStripe(old, "evt_before", "invoice.paid")
+
+	var rotated obj
+	e.call("POST", "/api/v1/sources/"+str(src, "id")+"/rotate-ingest-token", nil, 200, &rotated)
+	fresh := str(rotated, "ingest_url")
+	if fresh == old || !strings.HasPrefix(fresh, "http://relay.test/in/in_") {
+		t.Fatalf("rotated url %q (was %q)", fresh, old)
+	}
+	e.ingestStripe(fresh, "evt_after", "invoice.paid")
+	var again obj
+	e.call("GET", "/api/v1/sources/"+str(src, "id"), nil, 200, &again)
+	if str(again, "ingest_url") != fresh {
+		t.Fatalf("source shows %q, want %q", str(again, "ingest_url"), fresh)
+	}
+	r := e.do("POST", strings.TrimPrefix(old, "http://relay.test"), "", `{"id":"evt_late"}`)
+	if r.Status != 404 {
+		t.Fatalf("old url after rotation: %d %s", r.Status, r.Body)
+	}
+	e.wantAudit("source.ingest_token.rotate", str(src, "id"))
+	if d := e.dump(); strings.Contains(d, strings.TrimPrefix(fresh, "http://relay.test/in/")) {
+		t.Fatal("the new token is stored in plaintext")
+	}
+
+	// A read-only token cannot rotate; another team's source is not found.
+	_, ro, _ := e.newTeam("B", "read")
+	wantError(t, e.do("POST", "/api/v1/sources/"+str(src, "id")+"/rotate-ingest-token", ro, nil), 403, "forbidden")
+	_, other, _ := e.newTeam("C")
+	wantError(t, e.do("POST", "/api/v1/sources/"+str(src, "id")+"/rotate-ingest-token", other, nil), 404, "not_found")
+}

@@ -59,6 +59,16 @@ func (s *server) deleteSource(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// rotateIngestToken answers the source with its new ingest_url; the old
+// URL stops working.
+func (s *server) rotateIngestToken(c *fiber.Ctx) error {
+	src, err := s.Relay.RotateIngestToken(c.UserContext(), actor(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.sourceView(src))
+}
+
 func (s *server) revealSourceSecret(c *fiber.Ctx) error {
 	src, err := s.Relay.Store().GetSource(c.UserContext(), token(c).TeamID, c.Params("id"))
 	if err != nil {

@@ -194,6 +194,30 @@ func (r *Relay) UpdateSource(ctx context.Context, a Actor, id string, in SourceI
 	return out, err
 }
 
+// RotateIngestToken gives a source a new ingest URL, for one that leaked.
+// The old URL stops working at once in this process and within the ingest
+// cache's two seconds in the others; the provider must be given the new one.
+func (r *Relay) RotateIngestToken(ctx context.Context, a Actor, id string) (*store.Source, error) {
+	var out *store.Source
+	err := r.st.Tx(ctx, func(tx *store.Store) error {
+		src, err := tx.GetSource(ctx, a.TeamID, id)
+		if err != nil {
+			return err
+		}
+		r.setIngestToken(src, NewIngestToken())
+		src.UpdatedAt = r.Now()
+		if err := tx.SetIngestToken(ctx, src); err != nil {
+			return err
+		}
+		out = src
+		return r.audit(ctx, tx, a, "source.ingest_token.rotate", "source", id, nil)
+	})
+	if err == nil {
+		r.forgetSource(id)
+	}
+	return out, err
+}
+
 // DeleteSource removes a source.
 func (r *Relay) DeleteSource(ctx context.Context, a Actor, id string) error {
 	return r.st.Tx(ctx, func(tx *store.Store) error {

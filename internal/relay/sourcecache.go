@@ -60,6 +60,18 @@ func (r *Relay) SourceForIngest(ctx context.Context, token string) (*IngestSourc
 	return s, nil
 }
 
+// forgetSource drops a source's cached entries, so a change to its ingest
+// URL takes effect at once in this process (others within sourceTTL).
+func (r *Relay) forgetSource(id string) {
+	r.sources.mu.Lock()
+	defer r.sources.mu.Unlock()
+	for tok, s := range r.sources.m {
+		if s.Source.ID == id {
+			delete(r.sources.m, tok)
+		}
+	}
+}
+
 func (r *Relay) prepareSource(src *store.Source) (*IngestSource, error) {
 	var cfg provider.Config
 	if err := json.Unmarshal(src.Config, &cfg); err != nil {

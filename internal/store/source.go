@@ -124,6 +124,21 @@ func (s *Store) UpdateSource(ctx context.Context, src *Source) error {
 	return nil
 }
 
+// SetIngestToken saves a source's new ingest token (hash and sealed copy):
+// from then on the old URL finds nothing.
+func (s *Store) SetIngestToken(ctx context.Context, src *Source) error {
+	res, err := s.db.NewUpdate().Model(src).
+		Column("ingest_token_hash", "ingest_token_sealed", "ingest_token", "updated_at").
+		Where("team_id = ? AND id = ?", src.TeamID, src.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: ingest token of %s: %w", src.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: ingest token of %s: %w", src.ID, ErrNotFound)
+	}
+	return nil
+}
+
 // DeleteSource removes a source and its subscriptions. Its events stay for
 // the delivery log until retention removes them.
 func (s *Store) DeleteSource(ctx context.Context, teamID, id string) error {
