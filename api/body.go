@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -46,15 +45,22 @@ func (s *server) guardBody(c *fiber.Ctx) error {
 		limit = fiber.DefaultBodyLimit
 	}
 	stream := req.BodyStream()
-	if cl := req.Header.ContentLength(); cl <= limit { // cl < 0: chunked
-		buf := bytes.NewBuffer(make([]byte, 0, max(cl, 0)+1))
-		if _, err := buf.ReadFrom(io.LimitReader(stream, int64(limit)+1)); err != nil {
+	if cl := req.Header.ContentLength(); cl <= limit {
+		var body []byte
+		var err error
+		if cl >= 0 {
+			body = make([]byte, cl)
+			_, err = io.ReadFull(stream, body)
+		} else { // chunked: no length to trust, read one byte past the limit
+			body, err = io.ReadAll(io.LimitReader(stream, int64(limit)+1))
+		}
+		if err != nil {
 			return s.countingErrorHandler(c, fiber.NewError(fiber.StatusBadRequest, "incomplete request body"))
 		}
-		if buf.Len() <= limit {
+		if len(body) <= limit {
 			// A fresh slice the request owns; the stream is at its end, so
 			// the connection can serve the next request.
-			req.SetBodyRaw(buf.Bytes())
+			req.SetBodyRaw(body)
 			return c.Next()
 		}
 	}
