@@ -78,6 +78,13 @@ func TestMigrateSealsPlaintextAndRekeyRetiresTheKey(t *testing.T) {
 	// Then k1 is retired: everything still opens.
 	checkReadable(t, db, k2, src.ID, token, ep.ID)
 
+	// Rolling 0007 back would lose every ingest URL: refused, nothing changes.
+	err = run(ctx, []string{"hookrelay", "migrate", "down"}, getenv, &out)
+	if err == nil || !strings.Contains(err.Error(), "SQL cannot decrypt them") {
+		t.Fatalf("migrate down with sealed values: %v", err)
+	}
+	checkReadable(t, db, k2, src.ID, token, ep.ID)
+
 	for _, args := range [][]string{{"secrets"}, {"secrets", "rotate"}, {"secrets", "rekey", "--batch", "0"}} {
 		if err := run(ctx, append([]string{"hookrelay"}, args...), getenv, &out); err == nil || !strings.Contains(err.Error(), "usage") {
 			t.Fatalf("%v: %v", args, err)
