@@ -51,6 +51,7 @@ func TestBootstrapOwnerAndCreateUser(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--email", "ops@example.test", "--password", "a long password"}, // taken
 		{"--email", "x@example.test", "--password", "short"},
+		{"--email", "w@example.test", "--password", "Password123"}, // common
 		{"--email", "y@example.test", "--password", "a long password", "--team", "team_nope"},
 		{"--email", "z@example.test"},
 	} {
