@@ -2,9 +2,8 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
@@ -111,7 +110,7 @@ func (r *Relay) PublicKeys(owner string, secrets []store.Secret) []string {
 }
 
 // apply validates in and copies it onto ep.
-func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]any, error) {
+func (r *Relay) applyEndpoint(ctx context.Context, ep *store.Endpoint, in EndpointInput) (map[string]any, error) {
 	// Lengths, counts and header names/values (reserved ones too): limits.go.
 	if err := checkEndpointInput(in); err != nil {
 		return nil, err
@@ -122,13 +121,14 @@ func (r *Relay) applyEndpoint(ep *store.Endpoint, in EndpointInput) (map[string]
 		if err := delivery.ValidateURL(u); err != nil {
 			return nil, invalid("url", "%v", err)
 		}
-		// An IP literal can be judged now; host names are checked at dial time.
-		if pu, err := url.Parse(u); err == nil {
-			if ip, err := netip.ParseAddr(strings.Trim(pu.Hostname(), "[]")); err == nil {
-				if err := r.guard.Check(ip.Unmap()); err != nil {
-					return nil, invalid("url", "%v (allow it with HOOKRELAY_ALLOW_CIDRS)", err)
-				}
-			}
+		// The host is resolved now so a private target is refused with a
+		// clear message; a host that does not resolve (yet) is accepted,
+		// since the dial-time check runs on every attempt anyway.
+		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err := r.guard.CheckURL(rctx, u)
+		cancel()
+		if blocked := (*delivery.BlockedError)(nil); errors.As(err, &blocked) {
+			return nil, invalid("url", "%v (allow it with HOOKRELAY_ALLOW_CIDRS)", err)
 		}
 		ep.URL, changed["url"] = u, u
 	}
@@ -263,7 +263,7 @@ func (r *Relay) CreateEndpoint(ctx context.Context, a Actor, in EndpointInput) (
 	if in.URL == nil {
 		return nil, "", invalid("url", "is required")
 	}
-	changed, err := r.applyEndpoint(ep, in)
+	changed, err := r.applyEndpoint(ctx, ep, in)
 	if err != nil {
 		return nil, "", err
 	}
@@ -312,7 +312,7 @@ func (r *Relay) UpdateEndpoint(ctx context.Context, a Actor, id string, in Endpo
 		before := map[string]any{"url": ep.URL, "enabled": ep.Enabled, "event_types": ep.EventTypes,
 			"source_ids": ep.SourceIDs, "signing_scheme": ep.SigningScheme, "timeout_ms": ep.TimeoutMS,
 			"retry_schedule": ep.RetrySchedule}
-		changed, err := r.applyEndpoint(ep, in)
+		changed, err := r.applyEndpoint(ctx, ep, in)
 		if err != nil {
 			return err
 		}

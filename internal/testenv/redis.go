@@ -26,6 +26,7 @@ var (
 	redisErr  error
 	redisMu   sync.Mutex
 	redisNext int
+	redisUsed [16]bool // databases held by running tests
 )
 
 // startRedis runs redis-server as a child that dies with the test binary:
@@ -83,17 +84,36 @@ func RedisAddr() string {
 }
 
 // Redis returns connection options for a Redis database of this test's
-// own (round robin over 1–13 of this binary's server) after flushing it.
+// own (one of 1–15 of this binary's server that no running test holds,
+// round robin, flushed first), released when the test ends. Parallel tests
+// never share one.
 func Redis(tb testing.TB) asynq.RedisClientOpt {
 	tb.Helper()
 	addr := RedisAddr()
 	if redisErr != nil {
 		tb.Fatalf("testenv: Redis unavailable: %v", redisErr)
 	}
-	redisMu.Lock()
-	redisNext++
-	db := redisNext%13 + 1
-	redisMu.Unlock()
+	db := 0
+	for deadline := time.Now().Add(time.Minute); db == 0; time.Sleep(50 * time.Millisecond) {
+		redisMu.Lock()
+		for range 15 {
+			redisNext = redisNext%15 + 1
+			if !redisUsed[redisNext] {
+				db = redisNext
+				redisUsed[db] = true
+				break
+			}
+		}
+		redisMu.Unlock()
+		if db == 0 && time.Now().After(deadline) {
+			tb.Fatal("testenv: all 15 Redis databases held by running tests")
+		}
+	}
+	tb.Cleanup(func() {
+		redisMu.Lock()
+		redisUsed[db] = false
+		redisMu.Unlock()
+	})
 	opt := asynq.RedisClientOpt{Addr: addr, DB: db}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
