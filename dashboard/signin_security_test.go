@@ -90,7 +90,7 @@ func TestLoginNextIsASameOriginPath(t *testing.T) {
 		"javascript:alert(1)",
 		"evil.example",
 		"/%250aSet-Cookie:%20hookrelay_session=attacker", // decoded once more, still LF
-		"/%252F%252Fevil.example",                         // decodes to //evil.example
+		"/%252F%252Fevil.example",                        // decodes to //evil.example
 		"",
 	}
 	for _, q := range bad {

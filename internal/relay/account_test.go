@@ -266,7 +266,9 @@ func TestLoginLimitsAccountAddressAndAddress(t *testing.T) {
 // errLimiter is a limiter that cannot answer.
 type errLimiter struct{}
 
-func (errLimiter) Allow(context.Context, string, int) (bool, error) { return false, errors.New("dial tcp: refused") }
+func (errLimiter) Allow(context.Context, string, int) (bool, error) {
+	return false, errors.New("dial tcp: refused")
+}
 
 func TestLoginFailsClosed(t *testing.T) {
 	ctx := context.Background()
