@@ -16,6 +16,9 @@ test:
 	deploy/test-deps.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
+	# Helm chart, compose file and Docker build command: a module of its own
+	# (helm, k8s.io and compose-go stay out of the relay's go.mod).
+	cd deploy/helm/charttest && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
 
 # make test STRESS_RUNS times (default 5) with both cores kept busy by two
 # `yes >/dev/null` loops, stopping at the first failure: what CI's busy
