@@ -1,16 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/config"
 	"github.com/hookrelay/hookrelay/internal/provider"
 	"github.com/hookrelay/hookrelay/internal/relay"
+	"github.com/hookrelay/hookrelay/internal/secret"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/task"
 	"github.com/hookrelay/hookrelay/internal/testenv"
@@ -99,6 +102,30 @@ func TestDepsRelayFollowsConfig(t *testing.T) {
 	for _, w := range writers {
 		if w != "off" {
 			t.Fatalf("an attempt was claimed or recorded with synchronous_commit %s, want the bookkeeping pool (off): %v", w, writers)
+		}
+	}
+}
+
+// `secrets new-key` prints a fresh key that HOOKRELAY_ENCRYPTION_KEYS
+// accepts, under the id given; two calls never print the same key, and a
+// bad id is refused.
+func TestSecretsNewKey(t *testing.T) {
+	ctx := context.Background()
+	noEnv := func(string) string { return "" }
+	var a, b bytes.Buffer
+	testenv.Must(t, run(ctx, []string{"hookrelay", "secrets", "new-key", "k2"}, noEnv, &a))
+	testenv.Must(t, run(ctx, []string{"hookrelay", "secrets", "new-key", "k2"}, noEnv, &b))
+	spec := strings.TrimSpace(a.String())
+	box, err := secret.ParseKeys(spec)
+	if err != nil || box.KeyID() != "k2" || !strings.HasPrefix(spec, "k2:") {
+		t.Fatalf("new-key printed %q: %v", spec, err)
+	}
+	if spec == strings.TrimSpace(b.String()) {
+		t.Fatal("two new keys are the same")
+	}
+	for _, bad := range [][]string{{"new-key"}, {"new-key", "a:b"}, {"new-key", "k1", "k2"}} {
+		if err := run(ctx, append([]string{"hookrelay", "secrets"}, bad...), noEnv, &a); err == nil {
+			t.Fatalf("secrets %v accepted", bad)
 		}
 	}
 }

@@ -23,6 +23,8 @@ commands:
   admin token create --team TEAM_ID --name NAME [--scopes read,write]
   secrets rekey [--batch N]
                         re-encrypt every secret with the newest key (then older keys can go)
+  secrets new-key KEY_ID
+                        print a fresh encryption key (KEY_ID:base64) for HOOKRELAY_ENCRYPTION_KEYS
   maintenance run       create partitions ahead, drop expired ones (the worker does this hourly)
   trigger [EVENT_TYPE] [--source SOURCE_ID]
                         send a Stripe-signed test event to a Stripe source

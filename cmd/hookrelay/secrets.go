@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -16,12 +17,17 @@ import (
 	"github.com/hookrelay/hookrelay/migrations"
 )
 
-const secretsUsage = "usage: hookrelay secrets rekey [--batch N]"
+const secretsUsage = "usage: hookrelay secrets rekey [--batch N] | hookrelay secrets new-key KEY_ID"
 
 // runSecrets runs `hookrelay secrets rekey`: every encrypted value is
 // re-sealed with the newest key, so older keys can then be removed from
-// HOOKRELAY_ENCRYPTION_KEYS.
+// HOOKRELAY_ENCRYPTION_KEYS. `hookrelay secrets new-key KEY_ID` prints a
+// fresh key to put first in that list before a rekey.
 func runSecrets(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
+	if len(args) == 2 && args[0] == "new-key" && args[1] != "" && !strings.ContainsAny(args[1], ":, ") {
+		_, err := fmt.Fprintln(stdout, secret.NewKey(args[1]))
+		return err
+	}
 	if len(args) < 1 || args[0] != "rekey" {
 		return errors.New(secretsUsage)
 	}
