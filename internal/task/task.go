@@ -53,8 +53,13 @@ func (p Deliver) DeliveryIDs() []string {
 
 // DeliverTaskID is the asynq task id of an attempt. The first attempt's id
 // is the delivery id itself, so enqueuing it twice is a harmless conflict.
-// Manual redeliveries get a unique suffix: they must run now even when a
-// scheduled retry holds the plain id.
+// A nonce adds a unique suffix, "/manual/" + nonce whatever the reason:
+// manual redeliveries must run now even when a scheduled retry holds the
+// plain id, and attempts handed back unsent — postponed by the endpoint's
+// gate (nonce "w…") or deferred for the worker share ("s…") — are queued
+// again while the running task still holds theirs. The segment is only
+// part of an id: nothing parses it, and only Deliver.Manual marks a
+// manual redelivery.
 func DeliverTaskID(deliveryID string, attempt int, manualNonce string) string {
 	id := deliveryID
 	if attempt > 1 {
