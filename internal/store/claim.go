@@ -77,11 +77,15 @@ FROM c LEFT JOIN events e ON e.id = c.event_id AND e.received_at = c.created_at
 // it has run out (the worker died), any task for the delivery — asynq
 // re-running the crashed task, the sweeper's — claims it again. Each
 // returned Claimed carries the real attempt number, in request order. A
-// request left out is stale (delivery settled, not due, or an older
-// attempt number than already made), or its event or payload has expired
-// under the retention policy: then the delivery is settled as failed with
-// that reason, since sending an empty body would break the exact-bytes
-// promise.
+// request left out is stale — its delivery is settled, not due (a later
+// retry, or another task's lease), or N is ahead of it (N-1 > attempts) —
+// or its event or payload has expired under the retention policy: then
+// the delivery is settled as failed with that reason, since sending an
+// empty body would break the exact-bytes promise. An N older than the
+// attempts already made is not stale by itself: a due delivery is claimed
+// for its next attempt whatever older N the task carries, which is how a
+// re-run of a crashed task or the sweeper's task resumes an expired lease;
+// the attempt number sent and recorded is always the delivery's.
 //
 // The event is joined on its partition key too: ingest (and every other
 // path creating deliveries: SendTestEvent, notifications through Ingest)
