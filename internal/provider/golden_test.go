@@ -58,6 +58,19 @@ func TestGolden(t *testing.T) {
 			if len(f.Cases) == 0 {
 				t.Fatal("no cases")
 			}
+			// The stored inputs must be exactly the vectors in code, so a
+			// case added, removed or edited in either place without
+			// -update is caught, as in internal/signing's golden test.
+			want := sets[name]
+			if f.Kind != want.kind || len(f.Cases) != len(want.vs) {
+				t.Fatalf("%s: kind %q with %d cases, code has %q with %d: run with -update",
+					path, f.Kind, len(f.Cases), want.kind, len(want.vs))
+			}
+			for i, v := range f.Cases {
+				if inputsOf(t, v) != inputsOf(t, want.vs[i]) {
+					t.Errorf("case %d %q: stored inputs differ from the vectors in code: run with -update", i, v.Name)
+				}
+			}
 			for _, v := range f.Cases {
 				if got := run(t, f.Kind, v); !equalOutcome(got, v.Outcome) {
 					t.Errorf("%s: got %s, recorded %s", v.Name, show(got), show(v.Outcome))
@@ -65,4 +78,16 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// inputsOf is a vector without its outcome, as JSON: what the golden file
+// and the code must agree on.
+func inputsOf(t *testing.T, v vector) string {
+	t.Helper()
+	v.Outcome = Outcome{}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
