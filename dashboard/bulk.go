@@ -13,6 +13,9 @@ var bulkFields = []string{"endpoint", "source", "type", "since", "until"}
 
 // bulkFilter reads a bulk filter from query or form values.
 func bulkFilter(get func(string, ...string) string) (store.BulkFilter, error) {
+	if err := checkFilters(bulkFields[:3], func(n string) string { return strings.TrimSpace(get(n)) }); err != nil {
+		return store.BulkFilter{}, err
+	}
 	f := store.BulkFilter{EndpointID: strings.TrimSpace(get("endpoint")), SourceID: strings.TrimSpace(get("source")),
 		EventType: strings.TrimSpace(get("type"))}
 	var err error

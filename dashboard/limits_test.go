@@ -49,7 +49,7 @@ func TestFormsRefuseLongTextAndBadHeaders(t *testing.T) {
 	wantStatus(t, r, 422)
 	wantBody(t, r, "at most 200 characters")
 
-	for _, p := range []string{"/events?type=" + long(201), "/audit?action=" + long(201)} {
+	for _, p := range []string{"/events?type=" + long(201), "/audit?action=" + long(201), "/bulk?preview=1&type=" + long(201)} {
 		r := owner.get(p)
 		wantStatus(t, r, 422)
 		wantBody(t, r, "at most 200 characters")
