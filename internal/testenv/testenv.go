@@ -34,7 +34,12 @@ func Postgres(tb testing.TB) (*bun.DB, string) {
 	}
 	defer admin.Close()
 	name := strings.ToLower(store.NewID("hookrelay_test"))
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	tmpl := template(ctx)
+	create := "CREATE DATABASE " + name
+	if tmpl != "" {
+		create += " TEMPLATE " + tmpl
+	}
+	if _, err := admin.ExecContext(ctx, create); err != nil {
 		tb.Fatalf("testenv: create database: %v", err)
 	}
 	dsn := replaceDB(AdminDSN(), name)
@@ -42,12 +47,14 @@ func Postgres(tb testing.TB) (*bun.DB, string) {
 	if err != nil {
 		tb.Fatalf("testenv: open %s: %v", name, err)
 	}
-	m, err := migrations.NewMigrator(db)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		tb.Fatalf("testenv: migrate: %v", err)
+	if tmpl == "" { // no template: migrate this one
+		m, err := migrations.NewMigrator(db)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := m.Up(ctx); err != nil {
+			tb.Fatalf("testenv: migrate: %v", err)
+		}
 	}
 	tb.Cleanup(func() {
 		_ = db.Close()
