@@ -221,9 +221,9 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 	}
 	if mode == "serve" || mode == "all" {
 		dispatcher = d.relay.NewDispatcher(4, 8192)
-		// Four loops of up to 64 events: enough to keep a commit in flight
-		// while the next batch is built, few enough to make real batches.
-		batcher = d.relay.NewBatcher(4, 64)
+		// Four loops of up to 256 events: enough to keep a commit in flight
+		// while the next batch fills (relay.FillWait, only under load).
+		batcher = d.relay.NewBatcher(4, 256)
 		dash := dashboard.New(dashboard.Deps{Relay: d.relay, Logger: d.log, PublicURL: cfg.PublicURL, Gate: d.gate,
 			Production: cfg.Env == config.EnvProduction, InsecureCookies: cfg.InsecureCookies})
 		queues := dashboard.NewQueueConsole(d.redis)
