@@ -149,6 +149,7 @@ func (e *env) send(req *http.Request) response {
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	testenv.Must(e.t, err)
+	checkOpenAPI(e.t, req, res.StatusCode, res.Header, b) // every /api/v1 answer matches api/openapi.json
 	return response{Status: res.StatusCode, Body: b, Header: res.Header}
 }
 

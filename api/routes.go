@@ -17,6 +17,8 @@ func (s *server) routes(app *fiber.App) {
 
 	app.All("/in/:token", s.ingest)
 
+	// Before the group: the description needs no token.
+	app.Get("/api/v1/openapi.json", s.openapi)
 	v1 := app.Group("/api/v1", s.authenticate)
 	v1.Get("/sources", s.listSources)
 	v1.Post("/sources", s.needWrite, s.createSource)
