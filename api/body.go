@@ -32,17 +32,17 @@ const drainMax = 16 << 20
 //     of an oversized body is read and thrown away (up to drainMax) so the
 //     sender reads the 413.
 func (s *server) guardBody(c *fiber.Ctx) error {
+	limit := s.MaxBodyBytes
+	if limit <= 0 {
+		limit = fiber.DefaultBodyLimit
+	}
 	if !identityEncoded(c) && !isIngestPath(c.Path()) {
-		return s.countingErrorHandler(c, errorf(fiber.StatusUnsupportedMediaType, "unsupported_content_encoding",
+		return s.refuseBody(c, limit, errorf(fiber.StatusUnsupportedMediaType, "unsupported_content_encoding",
 			"request bodies must not be compressed: send them without Content-Encoding"))
 	}
 	req := c.Request()
 	if !req.IsBodyStream() {
 		return c.Next()
-	}
-	limit := s.MaxBodyBytes
-	if limit <= 0 {
-		limit = fiber.DefaultBodyLimit
 	}
 	stream := req.BodyStream()
 	if cl := req.Header.ContentLength(); cl <= limit {
@@ -64,11 +64,19 @@ func (s *server) guardBody(c *fiber.Ctx) error {
 			return c.Next()
 		}
 	}
-	// Over the limit: take in (and drop) what the sender is still writing.
-	if _, err := io.CopyN(io.Discard, stream, int64(max(drainMax, 4*limit))); !errors.Is(err, io.EOF) {
-		c.Response().SetConnectionClose()
+	return s.refuseBody(c, limit, fiber.ErrRequestEntityTooLarge)
+}
+
+// refuseBody answers err after taking in (and dropping) what the sender is
+// still writing of its body, so that it reads the answer; past the drain
+// allowance the connection is closed instead.
+func (s *server) refuseBody(c *fiber.Ctx, limit int, err error) error {
+	if st := c.Request().BodyStream(); st != nil {
+		if _, derr := io.CopyN(io.Discard, st, int64(max(drainMax, 4*limit))); !errors.Is(derr, io.EOF) {
+			c.Response().SetConnectionClose()
+		}
 	}
-	return s.countingErrorHandler(c, fiber.ErrRequestEntityTooLarge)
+	return s.countingErrorHandler(c, err)
 }
 
 // identityEncoded reports whether every Content-Encoding header (a

@@ -81,6 +81,14 @@ func TestOversizedIngestSenderReads413(t *testing.T) {
 			}
 		}
 	}
+	// A compressed body outside /in/ is refused with 415, read all the same.
+	for i := range 3 {
+		status, b, err := rawPost(t, addr, "/api/v1/sources", map[string]string{"Content-Encoding": "gzip", "Content-Type": "application/json"},
+			bytes.Repeat([]byte("z"), 4<<20))
+		if err != nil || status != 415 || errorCode(b) != "unsupported_content_encoding" {
+			t.Fatalf("gzip 4 MiB to the API, try %d: got %d %s, err %v; want 415 unsupported_content_encoding", i, status, b, err)
+		}
+	}
 	// A chunked body over the limit (no Content-Length to refuse it by).
 	req, err := http.NewRequest("POST", e.baseURL+path, io.MultiReader(bytes.NewReader(bytes.Repeat([]byte("b"), 2<<20))))
 	testenv.Must(t, err)
