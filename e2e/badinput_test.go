@@ -18,6 +18,7 @@ import (
 // no event, no delivery and queues no task. Signature failures are
 // recorded as rejected requests with their reason.
 func TestIngestBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noWorker: true, maxBody: 4096})
 	src := e.stripeSource()
 	e.endpoint("http://127.0.0.1:9/hook", src)
@@ -89,6 +90,7 @@ func TestIngestBadInput(t *testing.T) {
 
 // With PostgreSQL unreachable, ingest answers 503 so the provider retries.
 func TestIngestPostgresDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noWorker: true})
 	src := e.stripeSource()
 	body := stripeEvent("evt_pgdown", "invoice.paid")

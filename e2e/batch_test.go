@@ -21,6 +21,7 @@ import (
 // land in the same batch still collapse to one event, and every
 // acknowledged event is delivered once.
 func TestConcurrentIngestSharesCommits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	s := &sink{}

@@ -157,6 +157,7 @@ func (c *gateClock) Add(d time.Duration) {
 
 // 503 with Retry-After holds the endpoint for that long.
 func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{gate: &delivery.GateOptions{}})
 	src := e.stripeSource()
 	var calls atomic.Int32

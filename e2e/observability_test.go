@@ -100,6 +100,7 @@ func (e *env) waitMetrics(want ...string) string {
 // the source's and endpoints' ids, and the logs carry request and delivery
 // ids but never a secret, an ingest token or a payload.
 func TestMetricsAndLogsAfterIngestAndDelivery(t *testing.T) {
+	t.Parallel()
 	e, logs := observedEnv(t, envOptions{maxBody: 4096,
 		gate: &delivery.GateOptions{BreakerThreshold: 1, BreakerCooldown: time.Minute}})
 	src := e.stripeSource()

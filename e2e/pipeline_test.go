@@ -23,6 +23,7 @@ import (
 // byte for byte; the endpoint verifies the Standard Webhooks signature
 // with the official library.
 func TestStripeEventDeliveredAndVerified(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	s := &sink{}
@@ -62,6 +63,7 @@ func TestStripeEventDeliveredAndVerified(t *testing.T) {
 // One event fans out to the two endpoints whose filters match; a third,
 // filtered to another type, gets no delivery.
 func TestFanOutAndEventTypeFilter(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	var sinks [3]*sink
@@ -91,6 +93,7 @@ func TestFanOutAndEventTypeFilter(t *testing.T) {
 // A provider's retry of the same event id answers 200 with the original
 // id and creates nothing.
 func TestDuplicateProviderEventID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	s := &sink{}
@@ -115,6 +118,7 @@ func TestDuplicateProviderEventID(t *testing.T) {
 
 // 500, 500, then 200: three attempts recorded, delivery succeeded.
 func TestRetriesUntilSuccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	s := &sink{statuses: []int{500, 500, 200}}
@@ -141,6 +145,7 @@ func TestRetriesUntilSuccess(t *testing.T) {
 // After the last scheduled attempt the delivery is failed; a manual
 // redelivery then succeeds and is audited.
 func TestExhaustionThenManualRedelivery(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	s := &sink{statuses: []int{503, 503, 503, 200}}
@@ -168,6 +173,7 @@ func TestExhaustionThenManualRedelivery(t *testing.T) {
 
 // 410 Gone disables the endpoint and fails the delivery at once.
 func TestGoneDisablesEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	srv := httptest.NewServer(&sink{statuses: []int{410}})
@@ -196,6 +202,7 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 // The SSRF guard refuses a loopback target when loopback is not allowed:
 // the endpoint sees nothing and the attempt says why.
 func TestSSRFGuardRefusesLoopback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{allowDial: []netip.Prefix{}})
 	src := e.stripeSource()
 	s := &sink{}
@@ -215,6 +222,7 @@ func TestSSRFGuardRefusesLoopback(t *testing.T) {
 
 // Secrets are stored encrypted: no plaintext in any column.
 func TestSecretsEncryptedAtRest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noWorker: true})
 	src := e.stripeSource()
 	_, epSecret := e.endpoint("http://127.0.0.1:9/x", src)
@@ -250,6 +258,7 @@ func (failingEnqueuer) EnqueueContext(context.Context, *asynq.Task, ...asynq.Opt
 // the sweeper's help (asynq stores due times in whole seconds, so a task
 // may start a little before its delivery is due).
 func TestRetryWithoutSweeper(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noWorker: true, schedule: delivery.Schedule{1300 * time.Millisecond, 1700 * time.Millisecond}})
 	e.startWorker(-1)
 	src := e.stripeSource()
@@ -267,6 +276,7 @@ func TestRetryWithoutSweeper(t *testing.T) {
 // An empty body is a valid webhook (some senders ping with one): stored as
 // empty bytes and forwarded as such, not refused with a 503.
 func TestEmptyBodyIngested(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	name, kind := "pinger", "none"
 	src, err := e.api.CreateSource(context.Background(), e.actor, relay.SourceInput{Name: &name, Provider: &kind})

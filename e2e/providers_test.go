@@ -274,6 +274,7 @@ func providerCases() []providerCase {
 // byte for byte, and absorbed when the provider retries it; a forged one
 // is refused with its reason and recorded.
 func TestProvidersEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	st := store.New(e.db)
 	ctx := context.Background()
@@ -350,6 +351,7 @@ func TestProvidersEndToEnd(t *testing.T) {
 // GitHub's ping and Slack's url_verification are answered directly: the
 // provider gets what it checks for, and no event is stored or forwarded.
 func TestProviderHandshakes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noWorker: true})
 	const ghSecret, slackSecret = "gh-ping-secret-0123", "slack-signing-secret"
 

@@ -80,6 +80,7 @@ func noHeaders(h http.Header, names ...string) error {
 // the relay with its endpoint secret: ValidatePayloadWithTolerance and, for
 // a body with Stripe's pinned api_version, ConstructEvent.
 func TestStripeSchemeVerifiedByStripeGo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	var secret string // read by the sink under s.mu
@@ -115,6 +116,7 @@ func TestStripeSchemeVerifiedByStripeGo(t *testing.T) {
 
 // An app that verifies GitHub webhooks with go-github keeps working.
 func TestGitHubSchemeVerifiedByGoGitHub(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	var secret string // read by the sink under s.mu
@@ -144,6 +146,7 @@ func TestGitHubSchemeVerifiedByGoGitHub(t *testing.T) {
 
 // Scheme none sends no signature at all, but still the stable webhook-id.
 func TestNoneSchemeSendsNoSignature(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	ep, secret, s := e.schemeEndpoint(t, src, "none", func(h http.Header, _ []byte) error {
@@ -165,6 +168,7 @@ func TestNoneSchemeSendsNoSignature(t *testing.T) {
 // consumer holding either verifies with the Standard Webhooks and the Svix
 // libraries; once the grace period ends only the new one does.
 func TestRotatedSecretVerifiesWithBothDuringGrace(t *testing.T) {
+	t.Parallel()
 	clock := &shiftedClock{}
 	e := newEnv(t, envOptions{now: clock.Now})
 	src := e.stripeSource()
@@ -226,6 +230,7 @@ func TestRotatedSecretVerifiesWithBothDuringGrace(t *testing.T) {
 // (both keys listed and signing during grace). The private key appears only
 // in the create and rotate answers.
 func TestEd25519EndpointVerifiedWithPublicKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	tok, _, err := e.api.CreateToken(context.Background(), e.actor, "ed25519 test", nil)
@@ -373,6 +378,7 @@ func (e *env) apiCall(tok, method, path string, body any, out any) (int, []byte)
 // gets a secret to sign with (read through the audited reveal); without
 // one every delivery would fail.
 func TestSchemeSwitchFromNoneSigns(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	src := e.stripeSource()
 	var secret string // read by the sink under s.mu

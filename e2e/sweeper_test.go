@@ -15,6 +15,7 @@ import (
 // The enqueue after the commit fails (Redis refusing writes): the event
 // was acknowledged, so the sweeper must deliver it from Postgres.
 func TestSweeperDeliversWhenEnqueueFails(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{enqueuer: failingEnqueuer{}})
 	src := e.stripeSource()
 	s := &sink{}
@@ -34,6 +35,7 @@ func TestSweeperDeliversWhenEnqueueFails(t *testing.T) {
 // Redis loses everything (FLUSHDB, as a restart without persistence)
 // between the commit and the worker: the sweeper rebuilds the queue.
 func TestSweeperDeliversAfterRedisFlush(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{noWorker: true})
 	src := e.stripeSource()
 	s := &sink{}
@@ -61,6 +63,7 @@ func TestSweeperDeliversAfterRedisFlush(t *testing.T) {
 // Sweep alone: an overdue pending delivery is re-enqueued exactly once
 // (a second sweep conflicts on the task id), and a settled one is not.
 func TestSweepIsIdempotent(t *testing.T) {
+	t.Parallel()
 	clock := &shiftedClock{}
 	e := newEnv(t, envOptions{noWorker: true, enqueuer: failingEnqueuer{}, now: clock.Now})
 	src := e.stripeSource()
