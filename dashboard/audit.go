@@ -19,7 +19,8 @@ var auditFields = []string{"action", "actor", "target", "since", "until", "limit
 var knownActions = []string{"user.login", "user.login_failed", "user.password_change", "member.add", "member.join",
 	"member.role_change", "member.remove", "invite.create", "invite.revoke", "team.create", "api_token.create",
 	"source.create", "source.update", "source.delete", "source.secret.reveal",
-	"endpoint.create", "endpoint.update", "endpoint.delete", "endpoint.disable", "endpoint.recover", "endpoint.secret.rotate",
+	"endpoint.create", "endpoint.update", "endpoint.delete", "endpoint.disable", "endpoint.enable",
+	"endpoint.pause", "endpoint.resume", "endpoint.replay", "endpoint.recover", "endpoint.secret.rotate",
 	"endpoint.secret.reveal", "delivery.redeliver", "event.redeliver", "bulk.redeliver", "bulk.cancel"}
 
 // auditSearch reads the audit filters of a request.

@@ -55,7 +55,7 @@ func (r *Relay) StartBulkThrottled(ctx context.Context, a Actor, f store.BulkFil
 		return nil, err
 	}
 	now := r.Now()
-	j := &store.BulkJob{ID: store.NewID("bulk"), TeamID: a.TeamID, Kind: "redeliver", Filter: f,
+	j := &store.BulkJob{ID: store.NewID("bulk"), TeamID: a.TeamID, Kind: BulkKindRedeliver, Filter: f,
 		BatchSize: max(th.Batch, 1), PauseMS: int(th.Pause.Milliseconds()), Status: store.BulkRunning,
 		CreatedBy: a.String(), CreatedAt: now, UpdatedAt: now}
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
@@ -75,11 +75,16 @@ func (r *Relay) StartBulkThrottled(ctx context.Context, a Actor, f store.BulkFil
 	if err != nil {
 		return nil, err
 	}
-	if err := r.enqueue(ctx, task.NewBulkRedeliver(task.BulkRedeliver{JobID: j.ID}, time.Time{})); err != nil {
-		// The job is saved; the worker resumes running jobs when it starts.
-		r.log.Warn("enqueue_failed", "bulk_job_id", j.ID, "error", err.Error())
-	}
+	r.enqueueStep(ctx, j.ID)
 	return j, nil
+}
+
+// enqueueStep queues the first step of a job just saved.
+func (r *Relay) enqueueStep(ctx context.Context, jobID string) {
+	if err := r.enqueue(ctx, task.NewBulkRedeliver(task.BulkRedeliver{JobID: jobID}, time.Time{})); err != nil {
+		// The job is saved; the worker resumes running jobs when it starts.
+		r.log.Warn("enqueue_failed", "bulk_job_id", jobID, "error", err.Error())
+	}
 }
 
 // CancelBulk stops a running job before its next step; deliveries already
@@ -107,15 +112,18 @@ func (r *Relay) CancelBulk(ctx context.Context, a Actor, jobID string) (*store.B
 }
 
 // BulkStep runs one step of a job: it locks the job, resets the next batch
-// of matching failed deliveries to pending and advances the cursor in one
-// transaction, then enqueues a manual attempt for each and the next step.
+// of matching failed deliveries to pending (a replay job: gives the next
+// batch of missed events a delivery, replay.go) and advances the cursor
+// in one transaction, then enqueues a manual attempt for each and the
+// next step.
 // A step that expects another cursor is stale (a retry or a duplicate):
 // it only makes sure the current step is queued.
 func (r *Relay) BulkStep(ctx context.Context, p task.BulkRedeliver) error {
 	var (
-		ds    []store.Delivery
-		job   store.BulkJob
-		stale bool
+		ds     []store.Delivery
+		replay []store.ClaimRequest
+		job    store.BulkJob
+		stale  bool
 	)
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
 		j, err := tx.LockBulkJob(ctx, p.JobID)
@@ -129,6 +137,14 @@ func (r *Relay) BulkStep(ctx context.Context, p task.BulkRedeliver) error {
 		if j.Cursor != p.Cursor {
 			stale = true
 			return nil
+		}
+		if j.Kind == BulkKindReplay {
+			var n int
+			if replay, n, job.Cursor, job.Status, err = r.replayBatch(ctx, tx, j); err != nil {
+				return err
+			}
+			job.Done += n
+			return tx.AdvanceBulkJob(ctx, j.ID, job.Cursor, n, job.Status, r.Now())
 		}
 		ids, err := tx.NextFailed(ctx, j.TeamID, j.Filter, j.Cursor, j.Upto, j.BatchSize)
 		if err != nil {
@@ -155,6 +171,11 @@ func (r *Relay) BulkStep(ctx context.Context, p task.BulkRedeliver) error {
 	// the sweeper sends it.
 	for i := range ds {
 		r.enqueueManual(ctx, &ds[i])
+	}
+	for len(replay) > 0 {
+		k := min(len(replay), Wave)
+		r.enqueueGroups(ctx, replay[:k], job.Filter.EndpointID, true, "p"+job.ID+"_"+job.Cursor, r.now())
+		replay = replay[k:]
 	}
 	if job.Status != store.BulkRunning {
 		if job.Status == store.BulkFinished && !stale {

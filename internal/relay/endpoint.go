@@ -135,15 +135,8 @@ func (r *Relay) applyEndpoint(ctx context.Context, ep *store.Endpoint, in Endpoi
 	if in.Description != nil {
 		ep.Description, changed["description"] = *in.Description, *in.Description
 	}
-	if in.Enabled != nil {
-		ep.Enabled, changed["enabled"] = *in.Enabled, *in.Enabled
-		if *in.Enabled {
-			ep.DisabledReason, ep.DisabledAt = "", nil
-		} else if ep.DisabledAt == nil {
-			now := r.Now()
-			ep.DisabledReason, ep.DisabledAt = "disabled by a user", &now
-		}
-	}
+	// Enabled is not a setting but a state change with its own audit
+	// action: CreateEndpoint and UpdateEndpoint apply it (switchEnabled).
 	if in.EventTypes != nil {
 		types := []string{}
 		for _, t := range *in.EventTypes {
@@ -267,6 +260,10 @@ func (r *Relay) CreateEndpoint(ctx context.Context, a Actor, in EndpointInput) (
 	if err != nil {
 		return nil, "", err
 	}
+	if in.Enabled != nil && !*in.Enabled {
+		r.switchEnabled(ep, false)
+		changed["enabled"] = false
+	}
 	kt := KeyTypeHMAC
 	if in.SigningKeyType != nil && *in.SigningKeyType != "" {
 		kt = *in.SigningKeyType
@@ -301,15 +298,19 @@ func mapSubscriptionErr(err error) error {
 	return err
 }
 
-// UpdateEndpoint changes an endpoint.
+// UpdateEndpoint changes an endpoint. Enabling or disabling it is audited
+// as endpoint.enable / endpoint.disable, whoever asks and however (a PATCH
+// with "enabled" too), and only when the state really changes; the other
+// fields are one endpoint.update row; a request that changes nothing
+// writes none.
 func (r *Relay) UpdateEndpoint(ctx context.Context, a Actor, id string, in EndpointInput) (*store.Endpoint, error) {
 	var out *store.Endpoint
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
-		ep, err := tx.GetEndpoint(ctx, a.TeamID, id)
+		ep, err := tx.LockEndpoint(ctx, a.TeamID, id)
 		if err != nil {
 			return err
 		}
-		before := map[string]any{"url": ep.URL, "enabled": ep.Enabled, "event_types": ep.EventTypes,
+		before := map[string]any{"url": ep.URL, "event_types": ep.EventTypes,
 			"source_ids": ep.SourceIDs, "signing_scheme": ep.SigningScheme, "timeout_ms": ep.TimeoutMS,
 			"retry_schedule": ep.RetrySchedule}
 		changed, err := r.applyEndpoint(ctx, ep, in)
@@ -332,14 +333,47 @@ func (r *Relay) UpdateEndpoint(ctx context.Context, a Actor, id string, in Endpo
 		if err := r.ensureSecret(ep, changed); err != nil {
 			return err
 		}
+		switched := in.Enabled != nil && *in.Enabled != ep.Enabled
+		if switched {
+			r.switchEnabled(ep, *in.Enabled)
+		}
 		ep.UpdatedAt = r.Now()
 		if err := tx.UpdateEndpoint(ctx, ep); err != nil {
 			return mapSubscriptionErr(err)
 		}
 		out = ep
-		return r.audit(ctx, tx, a, "endpoint.update", "endpoint", id, map[string]any{"before": before, "after": changed})
+		if len(changed) > 0 { // a no-op (already disabled, say) is no mutation
+			if err := r.audit(ctx, tx, a, "endpoint.update", "endpoint", id, map[string]any{"before": before, "after": changed}); err != nil {
+				return err
+			}
+		}
+		if switched {
+			return r.auditSwitch(ctx, tx, a, ep)
+		}
+		return nil
 	})
 	return out, err
+}
+
+// switchEnabled sets ep's state fields for a user's enable or disable.
+func (r *Relay) switchEnabled(ep *store.Endpoint, enabled bool) {
+	now := r.Now()
+	ep.Enabled = enabled
+	if enabled {
+		ep.DisabledReason, ep.DisabledAt, ep.ReenabledAt = "", nil, &now
+		return
+	}
+	ep.DisabledReason, ep.DisabledAt, ep.LastDisabledAt, ep.ReenabledAt = "disabled by a user", &now, &now, nil
+}
+
+// auditSwitch writes the endpoint.enable or endpoint.disable row of a
+// state change just made.
+func (r *Relay) auditSwitch(ctx context.Context, tx *store.Store, a Actor, ep *store.Endpoint) error {
+	if ep.Enabled {
+		return r.audit(ctx, tx, a, "endpoint.enable", "endpoint", ep.ID, map[string]any{"before": map[string]any{"enabled": false}})
+	}
+	return r.audit(ctx, tx, a, "endpoint.disable", "endpoint", ep.ID, map[string]any{"reason": ep.DisabledReason,
+		"before": map[string]any{"enabled": true}})
 }
 
 // ensureSecret gives an endpoint switched away from scheme none a secret:

@@ -23,6 +23,11 @@ type BulkFilter struct {
 	EventType  string    `json:"event_type,omitempty"`
 	Since      time.Time `json:"since,omitzero"`
 	Until      time.Time `json:"until,omitzero"`
+	// IncludeFailed is for replay jobs (kind "replay", relay/replay.go),
+	// which choose events, not failed deliveries: events that only have a
+	// failed delivery to the endpoint are re-queued too. Since is then
+	// the earliest received_at, and EndpointID the endpoint replayed to.
+	IncludeFailed bool `json:"include_failed,omitempty"`
 }
 
 // BulkJob is a background redelivery of many failed deliveries.

@@ -28,8 +28,16 @@ type Endpoint struct {
 	MaxInFlight    int               `bun:"max_in_flight"`
 	FailingSince   *time.Time        `bun:"failing_since"`
 	DisabledAt     *time.Time        `bun:"disabled_at"`
-	CreatedAt      time.Time         `bun:"created_at"`
-	UpdatedAt      time.Time         `bun:"updated_at"`
+	// PausedAt is set while the endpoint is paused: deliveries are still
+	// created for it, and held until it is resumed (pause.go).
+	PausedAt *time.Time `bun:"paused_at"`
+	// LastDisabledAt and ReenabledAt bound the last time the endpoint was
+	// disabled (ReenabledAt nil: it still is); kept after it is enabled
+	// again, for counting and replaying the events it missed.
+	LastDisabledAt *time.Time `bun:"last_disabled_at"`
+	ReenabledAt    *time.Time `bun:"reenabled_at"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	UpdatedAt      time.Time  `bun:"updated_at"`
 
 	// SourceIDs is filled from subscriptions by the loaders.
 	SourceIDs []string `bun:"source_ids,array,scanonly"`
@@ -64,7 +72,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, ep *Endpoint) error {
 	ep.fill()
 	res, err := s.db.NewUpdate().Model(ep).
 		Column("url", "description", "enabled", "disabled_reason", "event_types", "signing_scheme",
-			"secrets", "headers", "timeout_ms", "retry_schedule", "rate_limit", "max_in_flight", "disabled_at", "updated_at").
+			"secrets", "headers", "timeout_ms", "retry_schedule", "rate_limit", "max_in_flight", "disabled_at",
+			"last_disabled_at", "reenabled_at", "updated_at").
 		Where("team_id = ? AND id = ?", ep.TeamID, ep.ID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: update endpoint %s: %w", ep.ID, err)
@@ -130,20 +139,11 @@ func (s *Store) SubscribedEndpoints(ctx context.Context, sourceID string) ([]End
 	return out, nil
 }
 
-// SetEndpointEnabled enables or disables an endpoint with a reason.
+// SetEndpointEnabled enables or disables an endpoint with a reason; see
+// SwitchEndpoint.
 func (s *Store) SetEndpointEnabled(ctx context.Context, teamID, id string, enabled bool, reason string, now time.Time) error {
-	res, err := s.db.NewUpdate().Model((*Endpoint)(nil)).
-		Set("enabled = ?, disabled_reason = ?, updated_at = ?", enabled, reason, now).
-		Set("disabled_at = CASE WHEN ? THEN NULL ELSE ?::timestamptz END", enabled, now).
-		Where("team_id = ? AND id = ?", teamID, id).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: enable endpoint %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: enable endpoint %s: %w", id, ErrNotFound)
-	}
-	s.subscriptionsChanged()
-	return nil
+	_, err := s.SwitchEndpoint(ctx, teamID, id, enabled, reason, now)
+	return err
 }
 
 // DeleteEndpoint removes an endpoint and cancels its pending deliveries.
