@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -136,7 +137,7 @@ func (r *Relay) Login(ctx context.Context, email, password, ip, userAgent string
 	u, err := r.st.UserByEmail(ctx, strings.TrimSpace(email))
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the same time as a real check, so timing does not reveal accounts.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(r.dummyHash(), []byte(password))
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
@@ -172,7 +173,16 @@ func (r *Relay) openSession(ctx context.Context, u *store.User, ip, userAgent st
 	return &Login{Token: tok, Session: se, User: u}, nil
 }
 
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), DefaultBcryptCost)
+// newDummyHash returns a hash at cost, for Login to compare an unknown
+// account's password with: the same cost as a real account's, so timing
+// does not tell them apart. Relay makes it once, on first use, so a
+// process that never signs anyone in never pays for it.
+func newDummyHash(cost int) func() []byte {
+	return sync.OnceValue(func() []byte {
+		h, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), cost)
+		return h
+	})
+}
 
 func truncate(s string, n int) string {
 	if len(s) > n {

@@ -84,6 +84,8 @@ type Relay struct {
 	m       *metrics.Metrics
 	// rejections caps the rejected requests stored per source per minute.
 	rejections rejectionCap
+	// dummyHash is a password hash at BcryptCost (see newDummyHash).
+	dummyHash func() []byte
 }
 
 // Deps are Relay's collaborators. Enqueuer, Inspector and Client may be nil
@@ -145,7 +147,8 @@ func New(d Deps, o Options) *Relay {
 		o.MaxBodyBytes = 1 << 20
 	}
 	return &Relay{st: d.Store, box: d.Box, enq: d.Enqueuer, insp: d.Inspector, client: d.Client,
-		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o, limiter: d.LoginLimiter, gate: d.Gate, m: d.Metrics}
+		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o, limiter: d.LoginLimiter, gate: d.Gate, m: d.Metrics,
+		dummyHash: newDummyHash(o.BcryptCost)}
 }
 
 // Store returns the store, for read-only pages and handlers.
