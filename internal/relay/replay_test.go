@@ -21,14 +21,32 @@ import (
 
 // receiver records the webhook ids it was sent, per path.
 type receiver struct {
-	mu  sync.Mutex
-	got map[string][]string
+	mu   sync.Mutex
+	got  map[string][]string
+	gone bool // answer 410
+	// wait, when set, holds each request until it is closed.
+	wait chan struct{}
+	n    int
+	all  int // close wait once this many requests arrived
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Lock()
-	defer rc.mu.Unlock()
 	rc.got[r.URL.Path] = append(rc.got[r.URL.Path], r.Header.Get("Webhook-Id"))
+	wait := rc.wait
+	if rc.n++; wait != nil && rc.n == rc.all {
+		close(wait)
+	}
+	rc.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-time.After(30 * time.Second):
+		}
+	}
+	if rc.gone {
+		w.WriteHeader(http.StatusGone)
+	}
 }
 
 func (rc *receiver) count(path string) int {
