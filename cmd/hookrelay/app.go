@@ -40,6 +40,11 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// bcryptCost is the password hashing cost (0: relay.DefaultBcryptCost).
+// Only this package's tests lower it: under the race detector one hash at
+// the default cost took 10-25 s.
+var bcryptCost int
+
 // deps are the long-lived connections of a process.
 type deps struct {
 	cfg         *config.Config
@@ -98,7 +103,8 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 			BreakerCooldown: cfg.BreakerCooldown}), Metrics: d.metrics},
 		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
 			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
-			SweepGrace: cfg.SweepGrace, Version: version, AutoDisableAfter: cfg.AutoDisableAfter, SecretGrace: cfg.SecretGrace})
+			SweepGrace: cfg.SweepGrace, Version: version, AutoDisableAfter: cfg.AutoDisableAfter, SecretGrace: cfg.SecretGrace,
+			BcryptCost: bcryptCost})
 	d.metrics.Watch(metrics.Sources{Queues: d.insp, SweepLag: d.relay.SweepLag})
 	return d, nil
 }
