@@ -23,9 +23,10 @@ type Options struct {
 	// one endpoint's deliveries and sends them concurrently, within the
 	// endpoint's share).
 	Concurrency int
-	// EndpointShare is the most requests one endpoint may have in flight
-	// in this worker (0: max(1, Concurrency/4)), so a slow endpoint holds
-	// at most that many slots and other teams' deliveries go on.
+	// EndpointShare is the most of these slots one endpoint may hold
+	// (0: max(1, Concurrency/4)), so a slow endpoint holds at most that
+	// many and other teams' deliveries go on. Each slot sends at most
+	// relay.Wave requests at once.
 	EndpointShare int
 	// PollInterval is how often an idle server asks Redis for work.
 	PollInterval time.Duration

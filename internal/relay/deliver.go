@@ -30,14 +30,27 @@ func (r *Relay) Deliver(ctx context.Context, p task.Deliver) error {
 	return r.DeliverShared(ctx, p, nil)
 }
 
+// Wave is the most deliveries of one task claimed, sent concurrently and
+// finished together. A task's group is worked through in waves, each
+// claimed just before it is sent, so a lease (the endpoint's timeout plus
+// a margin) always covers the request it protects.
+const Wave = 16
+
+// taskBudget bounds how long one task works through its group and what
+// was handed over before it hands the rest to a new task (asynq gives a
+// task 5 minutes).
+const taskBudget = time.Minute
+
 // DeliverShared makes one attempt of each delivery a task names — all to
 // one endpoint — within the endpoint's share of this worker (slots; nil
-// means no share rule). It works in waves of at most the free share: claim
-// the wave in one statement, ask the endpoint's gate for the wave in one
-// go, sign and POST the stored bytes concurrently, record every attempt in
-// one statement, and schedule each delivery's next attempt or settle it.
-// Deliveries the share or the gate cannot take now are postponed without
-// using an attempt number. A returned error means Postgres could not be
+// means no share rule): the task holds one of the endpoint's share of
+// slots while it runs; when the endpoint holds all of them, the task
+// hands its deliveries to the running ones (see Slots). A running task
+// goes through its group, then through what was handed over, in waves of
+// at most Wave: claim the wave in one statement, ask the endpoint's gate
+// for the wave in one go, sign and POST the stored bytes concurrently,
+// record every attempt in one statement, and schedule each delivery's
+// next attempt or settle it. A returned error means Postgres could not be
 // used and asynq should retry the task; endpoint failures are recorded,
 // not returned.
 func (r *Relay) DeliverShared(ctx context.Context, p task.Deliver, slots *Slots) error {
@@ -53,32 +66,79 @@ func (r *Relay) DeliverShared(ctx context.Context, p task.Deliver, slots *Slots)
 			reqs = append(reqs, store.ClaimRequest{DeliveryID: id, N: p.Attempt})
 		}
 	}
-	for len(reqs) > 0 {
-		k, held := len(reqs), 0
-		switch {
-		case slots != nil && p.EndpointID != "":
-			if held = slots.take(p.EndpointID, k); held == 0 {
-				return r.deferShare(ctx, p, reqs)
+	if slots == nil || p.EndpointID == "" {
+		// No share rule, or an endpoint known only after the claim (a task
+		// from an older version): deliverWave takes the slot.
+		for len(reqs) > 0 {
+			k := min(len(reqs), Wave)
+			if err := r.deliverWave(ctx, p.Manual, reqs[:k], slots); err != nil {
+				return err
 			}
-			k = held
-		case slots != nil:
-			k = 1 // endpoint unknown until claimed: one at a time
+			reqs = reqs[k:]
 		}
-		err := r.deliverWave(ctx, p.Manual, reqs[:k], slots, held > 0)
-		if held > 0 {
-			slots.give(p.EndpointID, held)
+		return nil
+	}
+	switch slots.enter(p.EndpointID, reqs, p.Manual) {
+	case handedOver:
+		return nil
+	case full:
+		return r.deferShare(ctx, p.EndpointID, p.Manual, reqs, r.shareDelay())
+	}
+	start := r.Now()
+	manual := p.Manual
+	var err error
+	for err == nil {
+		if len(reqs) == 0 {
+			if reqs, manual = slots.next(p.EndpointID, Wave); len(reqs) == 0 {
+				break
+			}
 		}
-		if err != nil {
-			return err
+		if r.Now().Sub(start) > taskBudget {
+			break // the rest goes to a new task below
 		}
+		k := min(len(reqs), Wave)
+		err = r.deliverWave(ctx, manual, reqs[:k], nil)
 		reqs = reqs[k:]
 	}
-	return nil
+	if len(reqs) > 0 {
+		r.enqueueGroups(ctx, reqs, p.EndpointID, manual, r.handNonce(), time.Time{})
+	}
+	r.enqueueHanded(ctx, p.EndpointID, slots.leave(p.EndpointID))
+	return err
 }
 
-// deliverWave claims reqs and delivers what it claimed. held says the
-// caller already holds a share slot for each request.
-func (r *Relay) deliverWave(ctx context.Context, manual bool, reqs []store.ClaimRequest, slots *Slots, held bool) error {
+// enqueueHanded enqueues, due now, deliveries handed over to tasks that
+// have all ended (unclaimed: Postgres needs no change).
+func (r *Relay) enqueueHanded(ctx context.Context, endpointID string, hs []handed) {
+	var auto, manual []store.ClaimRequest
+	for _, h := range hs {
+		if h.manual {
+			manual = append(manual, h.req)
+		} else {
+			auto = append(auto, h.req)
+		}
+	}
+	for _, g := range []struct {
+		reqs   []store.ClaimRequest
+		manual bool
+	}{{auto, false}, {manual, true}} {
+		for len(g.reqs) > 0 {
+			k := min(len(g.reqs), dispatchGroup)
+			r.enqueueGroups(ctx, g.reqs[:k], endpointID, g.manual, r.handNonce(), time.Time{})
+			g.reqs = g.reqs[k:]
+		}
+	}
+}
+
+// handNonce makes the task ids of re-enqueued deliveries unique.
+func (r *Relay) handNonce() string {
+	return "h" + strings.TrimPrefix(store.NewID("x"), "x_")
+}
+
+// deliverWave claims reqs and delivers what it claimed. With slots, the
+// task did not know its endpoint before the claim (a task enqueued by an
+// older version): each endpoint's group takes its share slot here.
+func (r *Relay) deliverWave(ctx context.Context, manual bool, reqs []store.ClaimRequest, slots *Slots) error {
 	now := r.Now()
 	// The lease is the endpoint's own timeout plus a margin, computed by
 	// the claim itself, so a worker's death delays a delivery by seconds.
@@ -98,16 +158,13 @@ func (r *Relay) deliverWave(ctx context.Context, manual bool, reqs []store.Claim
 		}
 		group := cs[:n]
 		cs = cs[n:]
-		if slots != nil && !held {
-			k := slots.take(group[0].EndpointID, len(group))
-			if k < len(group) {
-				errs = append(errs, r.postpone(ctx, group[k:], manual, now, r.shareDelay(), "worker share"))
-			}
-			if group = group[:k]; k == 0 {
+		if slots != nil {
+			if !slots.take(group[0].EndpointID) {
+				errs = append(errs, r.postpone(ctx, group, manual, now, r.shareDelay(), "worker share"))
 				continue
 			}
 			errs = append(errs, r.deliverEndpoint(ctx, manual, now, group))
-			slots.give(group[0].EndpointID, k)
+			r.enqueueHanded(ctx, group[0].EndpointID, slots.leave(group[0].EndpointID))
 			continue
 		}
 		errs = append(errs, r.deliverEndpoint(ctx, manual, now, group))
@@ -121,20 +178,21 @@ func (r *Relay) shareDelay() time.Duration {
 	return time.Duration(float64(shareWait) * (0.75 + r.rnd()/2))
 }
 
-// deferShare pushes back unclaimed deliveries whose endpoint has no free
-// share here, in one statement, and enqueues one task for them.
-func (r *Relay) deferShare(ctx context.Context, p task.Deliver, reqs []store.ClaimRequest) error {
+// deferShare pushes back unclaimed deliveries by wait (their endpoint has
+// no free share here and its hand-over list is full), in one statement,
+// and enqueues one task for them.
+func (r *Relay) deferShare(ctx context.Context, endpointID string, manual bool, reqs []store.ClaimRequest, wait time.Duration) error {
 	now := r.Now()
-	until := now.Add(r.shareDelay())
+	until := now.Add(wait)
 	got, err := r.st.DeferAttempts(ctx, reqs, now, until)
 	if err != nil {
 		return err
 	}
 	for range got {
-		r.m.Postponed(p.EndpointID)
+		r.m.Postponed(endpointID)
 	}
-	r.log.Debug("deliveries_deferred", "endpoint_id", p.EndpointID, "count", len(got), "reason", "worker share")
-	r.enqueueGroups(ctx, got, p.EndpointID, p.Manual, "s"+strconv.FormatInt(now.UnixNano(), 36), until)
+	r.log.Debug("deliveries_deferred", "endpoint_id", endpointID, "count", len(got), "reason", "worker share")
+	r.enqueueGroups(ctx, got, endpointID, manual, "s"+strconv.FormatInt(now.UnixNano(), 36), until)
 	return nil
 }
 
@@ -147,9 +205,6 @@ func (r *Relay) deliverEndpoint(ctx context.Context, manual bool, now time.Time,
 			errs = append(errs, r.st.SettleWithoutAttempt(ctx, c.DeliveryID, c.Attempt, store.StatusFailed, "endpoint disabled", now))
 		}
 		return errors.Join(errs...)
-	}
-	if c0.EndpointPaused {
-		return r.hold(ctx, cs, now)
 	}
 	gate := delivery.Verdict{Release: func() {}, Granted: len(cs)}
 	var postponeErr error
@@ -440,12 +495,8 @@ func (r *Relay) recordAttempts(ctx context.Context, fs []store.Finished, now tim
 // disableEndpoint turns off an endpoint (410, or failing too long) with an
 // audit row and an endpoint.disabled notification.
 func (r *Relay) disableEndpoint(ctx context.Context, c *store.Claimed, now time.Time, reason string) {
-	// Several groups (tasks, workers) may see the 410 at once: only the one
-	// that switches the endpoint off audits and notifies.
-	switched := false
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
-		var err error
-		if switched, err = tx.SwitchEndpoint(ctx, c.TeamID, c.EndpointID, false, reason, now); err != nil || !switched {
+		if err := tx.SetEndpointEnabled(ctx, c.TeamID, c.EndpointID, false, reason, now); err != nil {
 			return err
 		}
 		return r.audit(ctx, tx, SystemActor(c.TeamID), "endpoint.disable", "endpoint", c.EndpointID,
@@ -453,9 +504,6 @@ func (r *Relay) disableEndpoint(ctx context.Context, c *store.Claimed, now time.
 	})
 	if err != nil {
 		r.log.Error("disable_endpoint_failed", "endpoint_id", c.EndpointID, "error", err.Error())
-		return
-	}
-	if !switched {
 		return
 	}
 	r.notify(ctx, c.TeamID, "endpoint.disabled", map[string]any{"endpoint_id": c.EndpointID, "url": c.URL, "reason": reason})
