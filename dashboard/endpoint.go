@@ -23,8 +23,12 @@ func (d *Dashboard) endpointData(c *fiber.Ctx, ep *store.Endpoint) (fiber.Map, e
 		return nil, err
 	}
 	names := map[string]string{}
+	var testTypes []string
 	for _, s := range srcs {
 		names[s.ID] = s.Name
+		if len(ep.SourceIDs) > 0 && s.ID == ep.SourceIDs[0] {
+			testTypes = relay.TestEventTypes(s.Provider) // the test event's source
+		}
 	}
 	health, err := st.EndpointsHealth(ctx, team, d.Relay.Now().Add(-23*time.Hour), 24)
 	if err != nil {
@@ -36,7 +40,7 @@ func (d *Dashboard) endpointData(c *fiber.Ctx, ep *store.Endpoint) (fiber.Map, e
 	}
 	return fiber.Map{"Title": ep.URL, "Nav": "endpoints", "Endpoint": ep, "SourceNames": names,
 		"Health": health[ep.ID], "Deliveries": recent, "Secrets": d.Relay.MaskSecrets(ep.ID, ep.Secrets),
-		"PublicKeys": d.Relay.PublicKeys(ep.ID, ep.Secrets), "TestType": relay.DefaultTestEventType,
+		"PublicKeys": d.Relay.PublicKeys(ep.ID, ep.Secrets), "TestType": relay.DefaultTestEventType, "TestTypes": testTypes,
 		"Circuit": d.circuitOf(c, ep.ID)}, nil
 }
 
@@ -46,6 +50,9 @@ func (d *Dashboard) endpointPage(c *fiber.Ctx) error {
 		return err
 	}
 	data, err := d.endpointData(c, ep)
+	if err == nil {
+		err = d.missedData(c, ep, data)
+	}
 	if err != nil {
 		return err
 	}

@@ -214,13 +214,15 @@ func TestSendTestEventThroughWorker(t *testing.T) {
 		t.Fatalf("location %q", loc)
 	}
 	wantBody(t, member.get(loc), `href="/events/`+evID+`"`)
+	// A Stripe source's page offers the fixtures' types (hookrelay trigger --list).
+	wantBody(t, member.get(loc), `<option value="checkout.session.expired">`)
 	deadline := time.Now().Add(10 * time.Second)
 	for got.Load() == nil && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	body, _ := got.Load().(string)
 	if !strings.Contains(body, `"id": "evt_test_`) || !strings.Contains(body, `"api_version": "2023-10-16"`) ||
-		!strings.Contains(body, `"type": "invoice.paid"`) || !strings.Contains(body, "v1,") {
+		!strings.Contains(body, `"type": "invoice.paid"`) || !strings.Contains(body, `"object": "invoice"`) || !strings.Contains(body, "v1,") {
 		t.Fatalf("sink got %q", body)
 	}
 	if n := h.count("deliveries", "event_id = ?", evID); n != 1 {

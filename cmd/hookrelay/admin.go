@@ -1,22 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
-	"time"
-
-	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/hookrelay/hookrelay/internal/config"
-	"github.com/hookrelay/hookrelay/internal/provider"
 	"github.com/hookrelay/hookrelay/internal/relay"
-	"github.com/hookrelay/hookrelay/internal/store"
 )
 
 func runAdmin(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
@@ -135,75 +128,4 @@ func adminTokenCreate(ctx context.Context, cfg *config.Config, args []string, st
 	}
 	fmt.Fprintf(stdout, "token %s (%s), shown once:\n%s\n", t.ID, strings.Join(t.Scopes, ","), plain)
 	return nil
-}
-
-// runTrigger signs a realistic Stripe event with a Stripe source's secret
-// and posts it to the source's ingest URL, as Stripe would.
-func runTrigger(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
-	sourceID := fs.String("source", "", "Stripe source id (default: the first Stripe source)")
-	evType := "payment_intent.succeeded"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		evType, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	d, err := openDeps(ctx, cfg, true)
-	if err != nil {
-		return err
-	}
-	defer d.close()
-	src, err := findStripeSource(ctx, d.relay.Store(), *sourceID)
-	if err != nil {
-		return err
-	}
-	secrets, err := d.relay.RevealSecrets(ctx, relay.Actor{TeamID: src.TeamID, Kind: "cli", ID: "trigger"}, "source", src.ID, src.Secrets)
-	if err != nil || len(secrets) == 0 {
-		return fmt.Errorf("trigger: source %s has no usable secret: %v", src.ID, err)
-	}
-	body := relay.StripeTestBody(store.NewID("evt_trigger"), evType, time.Now())
-	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secrets[0], Timestamp: time.Now()})
-	url := d.relay.IngestURL(cfg.PublicURL, src)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("Stripe-Signature", signed.Header)
-	req.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
-	// hookrelay's own ingest URL, which the operator configured; still no
-	// proxy from the environment and no redirects followed.
-	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{Proxy: nil},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("trigger: is hookrelay running at %s? %w", cfg.PublicURL, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	fmt.Fprintf(stdout, "%s %s → %d %s\n", evType, url, resp.StatusCode, strings.TrimSpace(string(out)))
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("trigger: ingest answered %d", resp.StatusCode)
-	}
-	return nil
-}
-
-func findStripeSource(ctx context.Context, st *store.Store, id string) (*store.Source, error) {
-	teams, err := st.ListTeams(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range teams {
-		srcs, err := st.ListSources(ctx, t.ID)
-		if err != nil {
-			return nil, err
-		}
-		for i := range srcs {
-			if srcs[i].Provider == provider.Stripe && (id == "" || srcs[i].ID == id) {
-				return &srcs[i], nil
-			}
-		}
-	}
-	return nil, errors.New("trigger: no Stripe source found (run `hookrelay admin bootstrap`)")
 }

@@ -26,7 +26,7 @@ commands:
   secrets new-key KEY_ID
                         print a fresh encryption key (KEY_ID:base64) for HOOKRELAY_ENCRYPTION_KEYS
   maintenance run       create partitions ahead, drop expired ones (the worker does this hourly)
-  trigger [EVENT_TYPE] [--source SOURCE_ID]
+  trigger [EVENT_TYPE] [--source SOURCE_ID] | trigger --list
                         send a Stripe-signed test event to a Stripe source
 `
 
@@ -47,6 +47,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
+		return err
+	}
+	if err := useLocalKey(cfg); err != nil {
 		return err
 	}
 	switch cmd {

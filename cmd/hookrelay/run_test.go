@@ -99,7 +99,7 @@ func TestMigrateAndServeLifecycle(t *testing.T) {
 	}
 	// trigger signs with the bootstrap source's secret and posts through HTTP.
 	var tout bytes.Buffer
-	if err := run(context.Background(), []string{"hookrelay", "trigger", "customer.created"}, getenv, &tout); err != nil ||
+	if err := run(context.Background(), []string{"hookrelay", "trigger", "checkout.session.completed"}, getenv, &tout); err != nil ||
 		!strings.Contains(tout.String(), "→ 200") {
 		t.Fatalf("trigger: %q %v", tout.String(), err)
 	}

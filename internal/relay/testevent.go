@@ -8,14 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookrelay/hookrelay/internal/provider"
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/stripefixture"
 )
 
 // DefaultTestEventType is the type of a test event when none is given.
 const DefaultTestEventType = "payment_intent.succeeded"
 
-// SendTestEvent stores a realistic Stripe-shaped event (api_version
-// 2023-10-16, id evt_test_…) on the endpoint's first subscribed source, with
+// SendTestEvent stores a realistic Stripe event (internal/stripefixture,
+// api_version 2023-10-16, id evt_test_…) on the endpoint's first subscribed source, with
 // ONE delivery to this endpoint only, in one transaction with its audit row,
 // then enqueues it: the test goes through the real worker, signing and
 // retry pipeline. The event is created by hookrelay itself, so it counts as
@@ -47,11 +49,15 @@ func (r *Relay) SendTestEvent(ctx context.Context, a Actor, endpointID, eventTyp
 			return err
 		}
 		pid := "evt_test_" + randomHex(12)
+		body, err := testEventBody(src.Provider, pid, eventType, now)
+		if err != nil {
+			return err
+		}
 		ev = &store.Event{ID: store.NewID("evt"), TeamID: a.TeamID, SourceID: src.ID, ReceivedAt: now,
 			ProviderEventID: &pid, EventType: eventType, ContentType: "application/json; charset=utf-8",
 			Headers: map[string][]string{"Content-Type": {"application/json; charset=utf-8"},
 				"User-Agent": {"hookrelay-test-event"}, "X-Hookrelay-Test": {"true"}},
-			Body: StripeTestBody(pid, eventType, now), Verified: true}
+			Body: body, Verified: true}
 		if _, err := tx.InsertEvent(ctx, ev); err != nil {
 			return err
 		}
@@ -68,6 +74,31 @@ func (r *Relay) SendTestEvent(ctx context.Context, a Actor, endpointID, eventTyp
 	}
 	r.Dispatch(ctx, []Ingested{{EventID: ev.ID, Deliveries: []string{d.ID}, Endpoints: []string{d.EndpointID}}})
 	return ev, d, nil
+}
+
+// testEventBody is a test event's body: the stripefixture event of its
+// type, so the body matches the type. A Stripe source takes only the types
+// there are fixtures for; another source gets the generic payment intent
+// for a type without one.
+func testEventBody(kind, id, eventType string, now time.Time) ([]byte, error) {
+	if stripefixture.Has(eventType) {
+		return stripefixture.Body(stripefixture.NewFlow(""), eventType, id, now)
+	}
+	if kind == provider.Stripe {
+		return nil, invalid("event_type", "no Stripe test event of type %s (one of %s)", eventType,
+			strings.Join(stripefixture.Types(), ", "))
+	}
+	return StripeTestBody(id, eventType, now), nil
+}
+
+// TestEventTypes are the types a test event of a source of provider kind
+// can have: the Stripe fixtures for Stripe, none listed for the others
+// (any type goes).
+func TestEventTypes(kind string) []string {
+	if kind == provider.Stripe {
+		return stripefixture.Types()
+	}
+	return nil
 }
 
 func randomHex(n int) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/secret"
 	"github.com/hookrelay/hookrelay/internal/store"
+	"github.com/hookrelay/hookrelay/internal/stripefixture"
 	"github.com/hookrelay/hookrelay/internal/task"
 	"github.com/hookrelay/hookrelay/internal/testenv"
 )
@@ -70,5 +71,41 @@ func TestSendTestEvent(t *testing.T) {
 	testenv.Must(t, err)
 	if _, _, err := r.SendTestEvent(ctx, a, ep, ""); !errors.As(err, &ve) || ve.Field != "enabled" {
 		t.Fatalf("disabled endpoint: %v", err)
+	}
+}
+
+// A Stripe source's test event is the fixture of its type (the body
+// matches the type); a type without a fixture is refused and stores nothing.
+func TestSendTestEventBodyMatchesType(t *testing.T) {
+	db, _ := testenv.Postgres(t)
+	st := store.New(db)
+	box, err := secret.ParseKeys(secret.NewKey("k1"))
+	testenv.Must(t, err)
+	r := relay.New(relay.Deps{Store: st, Box: box, Enqueuer: &taskLog{}}, relay.Options{})
+	ctx := context.Background()
+	testenv.Must(t, st.CreateTeam(ctx, &store.Team{ID: "team_a", Name: "A"}))
+	a := relay.Actor{TeamID: "team_a", Kind: "user", ID: "u@example.test"}
+	ep := bulkEndpoint(t, st, "team_a", "http://127.0.0.1:1/", bulkSource(t, st, "team_a"))
+	for _, typ := range []string{"charge.refunded", "checkout.session.completed", "customer.subscription.deleted"} {
+		ev, _, err := r.SendTestEvent(ctx, a, ep, typ)
+		testenv.Must(t, err)
+		var m struct {
+			Type string
+			Data struct{ Object struct{ Object string } }
+		}
+		testenv.Must(t, json.Unmarshal(ev.Body, &m))
+		if m.Type != typ || m.Data.Object.Object != stripefixture.ObjectOf(typ) {
+			t.Fatalf("%s: body type %q object %q", typ, m.Type, m.Data.Object.Object)
+		}
+	}
+	var ve *relay.ValidationError
+	if _, _, err := r.SendTestEvent(ctx, a, ep, "customer.created"); !errors.As(err, &ve) || ve.Field != "event_type" {
+		t.Fatalf("type without a fixture: %v", err)
+	}
+	if n, err := db.NewSelect().Table("events").Where("event_type = 'customer.created'").Count(ctx); err != nil || n != 0 {
+		t.Fatalf("%d events stored for a refused type, %v", n, err)
+	}
+	if got := relay.TestEventTypes("stripe"); len(got) != len(stripefixture.Types()) || len(relay.TestEventTypes("github")) != 0 {
+		t.Fatalf("TestEventTypes: %v", got)
 	}
 }
