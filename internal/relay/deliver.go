@@ -206,6 +206,9 @@ func (r *Relay) deliverEndpoint(ctx context.Context, manual bool, now time.Time,
 		}
 		return errors.Join(errs...)
 	}
+	if c0.EndpointPaused {
+		return r.hold(ctx, cs, now)
+	}
 	gate := delivery.Verdict{Release: func() {}, Granted: len(cs)}
 	var postponeErr error
 	if r.gate != nil {
@@ -495,8 +498,12 @@ func (r *Relay) recordAttempts(ctx context.Context, fs []store.Finished, now tim
 // disableEndpoint turns off an endpoint (410, or failing too long) with an
 // audit row and an endpoint.disabled notification.
 func (r *Relay) disableEndpoint(ctx context.Context, c *store.Claimed, now time.Time, reason string) {
+	// Several groups (tasks, workers) may see the 410 at once: only the one
+	// that switches the endpoint off audits and notifies.
+	switched := false
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.SetEndpointEnabled(ctx, c.TeamID, c.EndpointID, false, reason, now); err != nil {
+		var err error
+		if switched, err = tx.SwitchEndpoint(ctx, c.TeamID, c.EndpointID, false, reason, now); err != nil || !switched {
 			return err
 		}
 		return r.audit(ctx, tx, SystemActor(c.TeamID), "endpoint.disable", "endpoint", c.EndpointID,
@@ -504,6 +511,9 @@ func (r *Relay) disableEndpoint(ctx context.Context, c *store.Claimed, now time.
 	})
 	if err != nil {
 		r.log.Error("disable_endpoint_failed", "endpoint_id", c.EndpointID, "error", err.Error())
+		return
+	}
+	if !switched {
 		return
 	}
 	r.notify(ctx, c.TeamID, "endpoint.disabled", map[string]any{"endpoint_id": c.EndpointID, "url": c.URL, "reason": reason})

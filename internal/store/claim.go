@@ -27,6 +27,7 @@ type Claimed struct {
 	EndpointID      string            `bun:"endpoint_id"`
 	URL             string            `bun:"url"`
 	EndpointEnabled bool              `bun:"enabled"`
+	EndpointPaused  bool              `bun:"paused"` // held, not sent (relay/pause.go)
 	SigningScheme   string            `bun:"signing_scheme"`
 	Secrets         []Secret          `bun:"secrets,type:jsonb"`
 	Headers         map[string]string `bun:"headers,type:jsonb"`
@@ -64,7 +65,7 @@ c AS (
 	RETURNING d.id, d.team_id, d.attempts, d.event_id, d.endpoint_id, d.created_at)
 SELECT c.id, c.team_id, c.attempts, c.event_id, COALESCE(e.source_id, ''), COALESCE(e.event_type, ''),
 	COALESCE(e.content_type, ''), COALESCE(e.body, ''::bytea), COALESCE(e.received_at, c.created_at), c.endpoint_id,
-	ep.url, ep.enabled, ep.signing_scheme, ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule,
+	ep.url, ep.enabled, ep.paused_at IS NOT NULL, ep.signing_scheme, ep.secrets, ep.headers, ep.timeout_ms, ep.retry_schedule,
 	ep.rate_limit, ep.max_in_flight, ep.failing_since,
 	CASE WHEN e.id IS NULL THEN 'event expired' WHEN e.body_dropped THEN 'payload expired' ELSE '' END
 FROM c LEFT JOIN events e ON e.id = c.event_id AND e.received_at = c.created_at
@@ -116,7 +117,7 @@ func (s *Store) ClaimAttempts(ctx context.Context, reqs []ClaimRequest, now time
 		var secrets, headers []byte
 		var failing sql.NullTime
 		if err := rows.Scan(&c.DeliveryID, &c.TeamID, &c.Attempt, &c.EventID, &c.SourceID, &c.EventType, &c.ContentType,
-			&c.Body, &c.ReceivedAt, &c.EndpointID, &c.URL, &c.EndpointEnabled, &c.SigningScheme, &secrets, &headers,
+			&c.Body, &c.ReceivedAt, &c.EndpointID, &c.URL, &c.EndpointEnabled, &c.EndpointPaused, &c.SigningScheme, &secrets, &headers,
 			&c.TimeoutMS, &c.RetrySchedule, &c.RateLimit, &c.MaxInFlight, &failing, &c.Expired); err != nil {
 			return nil, fmt.Errorf("store: claim: %w", err)
 		}
