@@ -53,11 +53,21 @@ func (d *Dashboard) deliveryPage(c *fiber.Ctx) error {
 	return d.render(c, "deliveries_show", data)
 }
 
-// redeliverDelivery sends a new attempt of the delivery now.
+// redeliverDelivery sends a new attempt of the delivery now, and says
+// when it will really go (heldNote).
 func (d *Dashboard) redeliverDelivery(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id"))
-	if _, err := d.Relay.Redeliver(c.UserContext(), actor(c), id); err != nil {
+	dl, err := d.Relay.Redeliver(c.UserContext(), actor(c), id)
+	if err != nil {
 		return err
 	}
-	return d.redirect(c, "/deliveries/"+id, "Redelivery queued: a new attempt starts now.")
+	ep, err := d.Relay.Store().GetEndpoint(c.UserContext(), current(c).TeamID, dl.EndpointID)
+	if err != nil {
+		ep = nil // deleted since: Redeliver refused that already
+	}
+	var circ *circuit
+	if ep != nil {
+		circ = d.circuitOf(c, ep.ID)
+	}
+	return d.redirect(c, "/deliveries/"+id, heldNote(ep, circ, d.Relay.Now()))
 }

@@ -63,7 +63,7 @@ func (r *Relay) checkReplay(ep *store.Endpoint, in ReplayInput) (time.Time, erro
 		return since, invalid("since", "is in the future")
 	}
 	if len(ep.SourceIDs) == 0 {
-		return since, invalid("source_ids", "the endpoint has no sources: no event can be replayed to it")
+		return since, invalid("endpoint", "has no sources: no event can be replayed to it")
 	}
 	return since, nil
 }
@@ -126,7 +126,7 @@ func (r *Relay) StartReplayThrottled(ctx context.Context, a Actor, endpointID st
 			return err
 		}
 		if !ep.Enabled {
-			return invalid("enabled", "the endpoint is disabled: enable it (or pause it) first, or replayed events would fail at once")
+			return invalid("endpoint", "is disabled: enable it (or pause it) first, or the replayed events would fail at once")
 		}
 		c, err := tx.CountReplay(ctx, replayScope(ep, since, in.IncludeFailed), 0)
 		if err != nil {

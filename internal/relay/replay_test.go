@@ -186,7 +186,7 @@ func TestReplayMissedEvents(t *testing.T) {
 		t.Fatalf("preview %+v, want %d events since %v", p, len(missed), epRow.LastDisabledAt)
 	}
 	var ve *relay.ValidationError
-	if _, err := w.r.StartReplay(ctx, a, ep, relay.ReplayInput{}); !errors.As(err, &ve) || ve.Field != "enabled" {
+	if _, err := w.r.StartReplay(ctx, a, ep, relay.ReplayInput{}); !errors.As(err, &ve) || ve.Field != "endpoint" {
 		t.Fatalf("replay into a disabled endpoint: %v", err)
 	}
 	_, err = w.r.SetEndpointEnabled(ctx, a, ep, true)

@@ -75,7 +75,8 @@ type EndpointHealth struct {
 	// that succeeded and those that failed or are retrying after a failure.
 	HourlyOK, HourlyBad []int
 	OK, Bad             int
-	// The latest delivery that made at least one attempt.
+	// The newest attempt made in the window, whichever delivery it was
+	// for (a redelivered old one, say): when it started and its answer.
 	LastAttemptAt *time.Time
 	LastStatus    int
 	LastError     string
@@ -126,21 +127,24 @@ func (s *Store) EndpointsHealth(ctx context.Context, teamID string, since time.T
 	}
 	var last []struct {
 		EndpointID string    `bun:"endpoint_id"`
-		UpdatedAt  time.Time `bun:"updated_at"`
+		StartedAt  time.Time `bun:"started_at"`
 		LastStatus int       `bun:"last_status"`
 		LastError  string    `bun:"last_error"`
 	}
-	// One index probe per endpoint on deliveries (endpoint_id, id DESC).
-	err = s.db.NewRaw(`SELECT e.id AS endpoint_id, l.updated_at, l.last_status, l.last_error FROM endpoints e
-		CROSS JOIN LATERAL (SELECT updated_at, last_status, last_error FROM deliveries d
-			WHERE d.endpoint_id = e.id AND d.attempts > 0 ORDER BY d.id DESC LIMIT 1) l
-		WHERE e.team_id = ?`, teamID).Scan(ctx, &last)
+	// From the attempts themselves, not the newest delivery: a bulk
+	// redelivery attempts old deliveries. started_at bounds it to the
+	// window's day partitions.
+	err = s.db.NewRaw(`SELECT DISTINCT ON (d.endpoint_id) d.endpoint_id, a.started_at,
+			a.response_status AS last_status, a.error AS last_error
+		FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+		WHERE a.started_at >= ? AND d.team_id = ?
+		ORDER BY d.endpoint_id, a.started_at DESC, a.n DESC`, start, teamID).Scan(ctx, &last)
 	if err != nil {
 		return nil, fmt.Errorf("store: endpoint last attempts: %w", err)
 	}
 	for _, l := range last {
 		h := get(l.EndpointID)
-		at := l.UpdatedAt
+		at := l.StartedAt
 		h.LastAttemptAt, h.LastStatus, h.LastError = &at, l.LastStatus, l.LastError
 	}
 	return out, nil
