@@ -136,9 +136,9 @@ func (r *Relay) StartReplayThrottled(ctx context.Context, a Actor, endpointID st
 			return invalid("since", "no missed events to replay since %s", since.UTC().Format(time.RFC3339))
 		}
 		j = &store.BulkJob{ID: store.NewID("bulk"), TeamID: a.TeamID, Kind: BulkKindReplay,
-			Filter:    store.BulkFilter{EndpointID: ep.ID, Since: since, IncludeFailed: in.IncludeFailed},
-			Total:     c.Events, Upto: c.Upto, BatchSize: max(th.Batch, 1), PauseMS: int(th.Pause.Milliseconds()),
-			Status:    store.BulkRunning, CreatedBy: a.String(), CreatedAt: now, UpdatedAt: now}
+			Filter: store.BulkFilter{EndpointID: ep.ID, Since: since, IncludeFailed: in.IncludeFailed},
+			Total:  c.Events, Upto: c.Upto, BatchSize: max(th.Batch, 1), PauseMS: int(th.Pause.Milliseconds()),
+			Status: store.BulkRunning, CreatedBy: a.String(), CreatedAt: now, UpdatedAt: now}
 		if err := tx.CreateBulkJob(ctx, j); err != nil {
 			return err
 		}
