@@ -4,12 +4,17 @@ package migrations
 
 import (
 	"embed"
+	"io/fs"
 
 	"github.com/uptrace/bun/migrate"
 )
 
 //go:embed *.sql
 var files embed.FS
+
+// Files returns the embedded migration files, e.g. for tests to recognise
+// a database migrated by exactly this set.
+func Files() fs.FS { return files }
 
 // New returns the migration set.
 func New() (*migrate.Migrations, error) {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
-	"path/filepath"
-	"runtime"
+	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -19,7 +17,8 @@ import (
 // Migrating a fresh database took 1.5–2.5 s on a busy CI machine, and the
 // suite makes hundreds. Instead each test binary copies a migrated
 // template (CREATE DATABASE … TEMPLATE), built once per schema and day:
-// its name carries a hash of the migration files, so an edited migration
+// its name carries a hash of the migration files embedded in the binary
+// (the ones it applies), so an edited migration
 // gets a new template, and the UTC date, since migrating creates the day
 // partitions from today on. Test binaries running at once build it under
 // an advisory lock.
@@ -116,25 +115,22 @@ func migrate(ctx context.Context, dsn string) bool {
 	return err == nil
 }
 
-// migrationsHash hashes the migration files next to this package's source,
-// or returns "" when they cannot be read (a binary built elsewhere).
+// migrationsHash hashes the migration files embedded in this binary: the
+// ones buildTemplate applies, whatever is on disk by now.
 func migrationsHash() string {
-	_, self, _, ok := runtime.Caller(0)
-	if !ok {
-		return ""
-	}
-	files, err := filepath.Glob(filepath.Join(filepath.Dir(self), "..", "..", "migrations", "*.sql"))
+	files, err := fs.Glob(migrations.Files(), "*.sql")
 	if err != nil || len(files) == 0 {
 		return ""
 	}
 	sort.Strings(files)
 	h := sha256.New()
+	h.Write([]byte("embedded v2\x00")) // not the names the on-disk hash gave
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := fs.ReadFile(migrations.Files(), f)
 		if err != nil {
 			return ""
 		}
-		h.Write([]byte(filepath.Base(f) + "\x00"))
+		h.Write([]byte(f + "\x00"))
 		h.Write(b)
 	}
 	return strings.ToLower(hex.EncodeToString(h.Sum(nil))[:12])
