@@ -168,7 +168,7 @@ func (b *Batcher) commit(batch []*pendingIngest) {
 		}
 		return
 	}
-	if len(live) == 1 || !store.IsDataError(err) {
+	if len(live) == 1 || store.IsUnavailable(err) {
 		for _, p := range live {
 			p.done <- ingestResult{err: err}
 		}

@@ -165,13 +165,3 @@ func (j jsonValue) Value() (driver.Value, error) {
 	return string(b), nil
 }
 
-// IsDataError reports a PostgreSQL error caused by the data of a statement
-// (class 22 data exception, 23 integrity violation).
-func IsDataError(err error) bool {
-	var pgErr pgdriver.Error
-	if !errors.As(err, &pgErr) {
-		return false
-	}
-	code := pgErr.Field('C')
-	return strings.HasPrefix(code, "22") || strings.HasPrefix(code, "23")
-}
