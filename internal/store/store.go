@@ -164,4 +164,3 @@ func (j jsonValue) Value() (driver.Value, error) {
 	}
 	return string(b), nil
 }
-
