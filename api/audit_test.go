@@ -46,7 +46,7 @@ func TestAuditListNewestFirstWithFilters(t *testing.T) {
 	e.call("POST", "/api/v1/endpoints/"+ep+"/disable", nil, 200, nil)
 
 	p := e.audit("")
-	want := []string{"endpoint.update", "endpoint.secret.reveal", "endpoint.create", "source.update", "source.create", "api_token.create"}
+	want := []string{"endpoint.disable", "endpoint.secret.reveal", "endpoint.create", "source.update", "source.create", "api_token.create"}
 	if got := actions(p.Data); !slices.Equal(got, want) || p.NextCursor != "" {
 		t.Fatalf("audit %v (next %q), want %v", got, p.NextCursor, want)
 	}

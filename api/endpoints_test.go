@@ -148,11 +148,21 @@ func TestEndpointUpdateEnableDisable(t *testing.T) {
 	if _, has := ep["disabled_reason"]; ep["enabled"] != true || has {
 		t.Fatalf("enable not stored: %v", ep)
 	}
-	// Enable and disable are recorded as updates of "enabled".
-	rows := e.auditRows("endpoint.update", id)
-	if len(rows) != 3 || rows[1].Details["after"].(map[string]any)["enabled"] != false ||
-		rows[2].Details["after"].(map[string]any)["enabled"] != true {
-		t.Fatalf("audit rows %+v", rows)
+	// Disable and enable are audited as what they are, once per change,
+	// however they are asked for: a PATCH with "enabled" too, and a
+	// repeat that changes nothing writes nothing.
+	e.call("PATCH", p, obj{"enabled": false, "description": "off"}, 200, &ep)
+	e.call("PATCH", p, obj{"enabled": false}, 200, &ep)
+	e.call("POST", p+"/disable", nil, 200, &ep)
+	if ep["enabled"] != false || str(ep, "description") != "off" {
+		t.Fatalf("patched %v", ep)
+	}
+	if rows := e.auditRows("endpoint.update", id); len(rows) != 2 || rows[1].Details["after"].(map[string]any)["description"] != "off" {
+		t.Fatalf("update audit rows %+v, want the first PATCH and the description", rows)
+	}
+	dis, en := e.auditRows("endpoint.disable", id), e.auditRows("endpoint.enable", id)
+	if len(dis) != 2 || len(en) != 1 || dis[0].Actor != "token:"+e.tokenID || dis[0].Details["reason"] != "disabled by a user" {
+		t.Fatalf("disable rows %+v, enable rows %+v", dis, en)
 	}
 	wantError(t, e.do("POST", "/api/v1/endpoints/ep_missing/enable", e.token, nil), 404, "not_found")
 }

@@ -37,6 +37,9 @@ func (s *server) routes(app *fiber.App) {
 	v1.Post("/endpoints/:id/enable", s.needWrite, s.enableEndpoint)
 	v1.Post("/endpoints/:id/disable", s.needWrite, s.disableEndpoint)
 	v1.Post("/endpoints/:id/recover", s.needWrite, s.recoverEndpoint)
+	v1.Post("/endpoints/:id/pause", s.needWrite, s.pauseEndpoint)
+	v1.Post("/endpoints/:id/resume", s.needWrite, s.resumeEndpoint)
+	v1.Post("/endpoints/:id/replay", s.needWrite, s.replayEndpoint)
 	v1.Post("/endpoints/:id/secret/reveal", s.needWrite, s.revealEndpointSecret)
 	v1.Post("/endpoints/:id/secret/rotate", s.needWrite, s.rotateEndpointSecret)
 
@@ -46,6 +49,9 @@ func (s *server) routes(app *fiber.App) {
 
 	v1.Get("/deliveries/:id", s.getDelivery)
 	v1.Post("/deliveries/:id/redeliver", s.needWrite, s.redeliver)
+
+	v1.Get("/bulk-jobs/:id", s.getBulkJob)
+	v1.Post("/bulk-jobs/:id/cancel", s.needWrite, s.cancelBulkJob)
 
 	v1.Get("/audit", s.listAudit)
 }

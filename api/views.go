@@ -67,6 +67,7 @@ type endpointView struct {
 	MaxInFlight    int                  `json:"max_in_flight"`
 	FailingSince   *time.Time           `json:"failing_since"`
 	DisabledAt     *time.Time           `json:"disabled_at,omitempty"`
+	PausedAt       *time.Time           `json:"paused_at,omitempty"` // paused: deliveries held until resume
 	Secrets        []relay.MaskedSecret `json:"secrets"`
 	Secret         string               `json:"secret,omitempty"`
 	PublicKeys     []string             `json:"public_keys,omitempty"` // whpk_ keys verifying v1a; none for HMAC
@@ -87,7 +88,7 @@ func (s *server) endpointView(ep *store.Endpoint) endpointView {
 	return endpointView{ID: ep.ID, URL: ep.URL, Description: ep.Description, Enabled: ep.Enabled,
 		DisabledReason: ep.DisabledReason, EventTypes: ep.EventTypes, SourceIDs: ids, SigningScheme: ep.SigningScheme,
 		Headers: h, TimeoutMS: ep.TimeoutMS, RetrySchedule: ep.RetrySchedule, RateLimit: ep.RateLimit,
-		MaxInFlight: ep.MaxInFlight, FailingSince: ep.FailingSince, DisabledAt: ep.DisabledAt,
+		MaxInFlight: ep.MaxInFlight, FailingSince: ep.FailingSince, DisabledAt: ep.DisabledAt, PausedAt: ep.PausedAt,
 		Secrets: s.Relay.MaskSecrets(ep.ID, ep.Secrets), PublicKeys: s.Relay.PublicKeys(ep.ID, ep.Secrets),
 		CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt}
 }
