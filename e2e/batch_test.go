@@ -78,6 +78,36 @@ func (e *env) lockTable(table string) (release func()) {
 	return release
 }
 
+// holdDeliveryRows makes every delivery row inserted from now on wait
+// (a row trigger asks for an advisory lock the test holds) until the
+// returned function is called. Unlike a table lock it holds back rows, not
+// statements: a statement that inserts no delivery goes through.
+func (e *env) holdDeliveryRows() (release func()) {
+	e.t.Helper()
+	ctx := context.Background()
+	for _, q := range []string{
+		`CREATE FUNCTION hold_delivery_row() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN PERFORM pg_advisory_xact_lock_shared(4711); RETURN NEW; END $$`,
+		`CREATE TRIGGER hold_delivery_row BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION hold_delivery_row()`,
+	} {
+		_, err := e.db.ExecContext(ctx, q)
+		testenv.Must(e.t, err)
+	}
+	conn, err := e.db.Conn(ctx)
+	testenv.Must(e.t, err)
+	_, err = conn.ExecContext(ctx, "SELECT pg_advisory_lock(4711)")
+	testenv.Must(e.t, err)
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			_, _ = conn.ExecContext(ctx, "SELECT pg_advisory_unlock(4711)")
+			_ = conn.Close()
+		})
+	}
+	e.t.Cleanup(release)
+	return release
+}
+
 // lockWaiters counts sessions of the test database waiting for a lock.
 func (e *env) lockWaiters() int {
 	e.t.Helper()
@@ -89,20 +119,20 @@ func (e *env) lockWaiters() int {
 
 // An event and its deliveries become visible together, before the
 // provider's answer: a reader never sees an acknowledged (or any) event
-// without its deliveries. Inserts into deliveries are held up by a lock;
-// while ingest waits on it, the event must not be visible yet.
+// without its deliveries. Delivery rows are held back as they are
+// inserted; while ingest waits on that, the event must not be visible yet.
 func TestIngestCommitsDeliveriesWithEvent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{noWorker: true})
 	src := e.stripeSource()
 	ep, _ := e.endpoint("http://127.0.0.1:9/hook", src)
-	release := e.lockTable("deliveries")
+	release := e.holdDeliveryRows()
 	answer := make(chan int, 1)
 	go func() {
 		status, _ := e.postStripe(src, stripeEvent("evt_atomic", "invoice.paid"), stripeSecret, time.Now())
 		answer <- status
 	}()
-	waitFor(t, "ingest to wait for the deliveries lock", func() bool { return e.lockWaiters() > 0 })
+	waitFor(t, "ingest to wait on its delivery rows", func() bool { return e.lockWaiters() > 0 })
 	// One statement, one snapshot: events and their deliveries as a reader sees them.
 	visible := func() (events, deliveries int) {
 		testenv.Must(t, e.db.NewRaw(`SELECT count(*), COALESCE(sum((SELECT count(*) FROM deliveries d
