@@ -58,6 +58,12 @@ func (d *Dashboard) funcs() template.FuncMap {
 			}
 			return `<span class="badge badge-warn" title="No signature was checked (provider none)">unverified</span>`
 		},
+		"testBadge": func(test bool) template.HTML {
+			if !test {
+				return ""
+			}
+			return `<span class="badge badge-test" title="Sent by hookrelay as a test; no provider signed it">test</span>`
+		},
 		"spark":       sparkline,
 		"pct":         func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
 		"add":         func(a, b int) int { return a + b },

@@ -20,8 +20,9 @@ const DefaultTestEventType = "payment_intent.succeeded"
 // api_version 2023-10-16, id evt_test_…) on the endpoint's first subscribed source, with
 // ONE delivery to this endpoint only, in one transaction with its audit row,
 // then enqueues it: the test goes through the real worker, signing and
-// retry pipeline. The event is created by hookrelay itself, so it counts as
-// verified; its headers mark it as a test.
+// retry pipeline. The event is created by hookrelay itself, so it passes
+// as verified for delivery, but events.test marks it (the pages show a
+// "test" badge, never "signature verified"), and so do its headers.
 func (r *Relay) SendTestEvent(ctx context.Context, a Actor, endpointID, eventType string) (*store.Event, *store.Delivery, error) {
 	eventType = strings.TrimSpace(eventType)
 	if eventType == "" {
@@ -61,6 +62,10 @@ func (r *Relay) SendTestEvent(ctx context.Context, a Actor, endpointID, eventTyp
 		if _, err := tx.InsertEvent(ctx, ev); err != nil {
 			return err
 		}
+		if err := tx.MarkTestEvent(ctx, a.TeamID, ev.ID); err != nil {
+			return err
+		}
+		ev.Test = true
 		d = &store.Delivery{ID: store.NewID("dlv"), TeamID: a.TeamID, EventID: ev.ID, EndpointID: ep.ID,
 			Status: store.StatusPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertDeliveries(ctx, []store.Delivery{*d}); err != nil {
@@ -78,8 +83,9 @@ func (r *Relay) SendTestEvent(ctx context.Context, a Actor, endpointID, eventTyp
 
 // testEventBody is a test event's body: the stripefixture event of its
 // type, so the body matches the type. A Stripe source takes only the types
-// there are fixtures for; another source gets the generic payment intent
-// for a type without one.
+// there are fixtures for; another source gets, for a type without one, a
+// generic event whose object is named by the type (customer.created
+// carries a customer), never an unrelated payment intent.
 func testEventBody(kind, id, eventType string, now time.Time) ([]byte, error) {
 	if stripefixture.Has(eventType) {
 		return stripefixture.Body(stripefixture.NewFlow(""), eventType, id, now)
@@ -88,7 +94,38 @@ func testEventBody(kind, id, eventType string, now time.Time) ([]byte, error) {
 		return nil, invalid("event_type", "no Stripe test event of type %s (one of %s)", eventType,
 			strings.Join(stripefixture.Types(), ", "))
 	}
-	return StripeTestBody(id, eventType, now), nil
+	return genericTestBody(id, eventType, now), nil
+}
+
+// genericTestBody is a Stripe-shaped event whose data.object is of the
+// type's object: the type without its last part (customer.created →
+// customer, payment_intent.succeeded → payment_intent).
+func genericTestBody(id, eventType string, now time.Time) []byte {
+	if strings.HasPrefix(eventType, "payment_intent.") {
+		return StripeTestBody(id, eventType, now)
+	}
+	object := eventType
+	if i := strings.LastIndex(eventType, "."); i > 0 {
+		object = eventType[:i]
+	}
+	return fmt.Appendf(nil, `{
+  "id": %q,
+  "object": "event",
+  "api_version": "2023-10-16",
+  "created": %d,
+  "data": {
+    "object": {
+      "id": "test_%s",
+      "object": %q,
+      "livemode": false,
+      "metadata": {}
+    }
+  },
+  "livemode": false,
+  "pending_webhooks": 1,
+  "request": {"id": null, "idempotency_key": null},
+  "type": %q
+}`, id, now.Unix(), randomHex(12), object, eventType)
 }
 
 // TestEventTypes are the types a test event of a source of provider kind

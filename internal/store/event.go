@@ -31,6 +31,9 @@ type Event struct {
 	// BodyDropped means HOOKRELAY_PAYLOAD_RETENTION removed the payload:
 	// Body is empty, the event is otherwise kept ("payload expired").
 	BodyDropped bool `bun:"body_dropped"`
+	// Test marks an event hookrelay made itself (a test event): no
+	// provider signed it. Ingest never sets it; MarkTestEvent does.
+	Test bool `bun:"test"`
 }
 
 // InsertEvent inserts e unless the source already has an event with the
@@ -44,13 +47,10 @@ func (s *Store) InsertEvent(ctx context.Context, e *Event) (inserted bool, err e
 	return ins[0], nil
 }
 
-// GetEvent loads a team's event.
+// GetEvent loads a team's event, reading the partition its id's time
+// points at first (lookup.go).
 func (s *Store) GetEvent(ctx context.Context, teamID, id string) (*Event, error) {
-	e := new(Event)
-	if err := s.db.NewSelect().Model(e).Where("team_id = ? AND id = ?", teamID, id).Scan(ctx); err != nil {
-		return nil, notFound(err, "event", id)
-	}
-	return e, nil
+	return s.lookupEvent(ctx, teamID, id)
 }
 
 // EventFilter narrows ListEvents. Times become id bounds, because ids are
@@ -60,10 +60,14 @@ type EventFilter struct {
 	SourceID  string
 	EventType string
 	Status    string // events with at least one delivery in this status
-	Since     time.Time
-	Until     time.Time
-	Before    string // cursor: the last id of the previous page
-	Limit     int
+	// EndpointID keeps events with a delivery to this endpoint.
+	EndpointID string
+	// Tests is "" (include test events), "exclude" or "only".
+	Tests  string
+	Since  time.Time
+	Until  time.Time
+	Before string // cursor: the last id of the previous page
+	Limit  int
 }
 
 // ListEvents returns events newest first, without bodies.
@@ -74,10 +78,19 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) 
 		q = q.Where("source_id = ?", f.SourceID)
 	}
 	if f.EventType != "" {
-		q = q.Where("event_type = ?", f.EventType)
+		q = whereMatch(q, "event_type", f.EventType)
 	}
 	if f.Status != "" {
 		q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.status = ?)", f.Status)
+	}
+	if f.EndpointID != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.endpoint_id = ?)", f.EndpointID)
+	}
+	switch f.Tests {
+	case "exclude":
+		q = q.Where("NOT test")
+	case "only":
+		q = q.Where("test")
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("id >= ?", idAt("evt", f.Since))

@@ -1,0 +1,11 @@
+-- Test events (issue 11). A test event sent from the dashboard, the API or
+-- `hookrelay trigger` goes through the real pipeline, so it is an ordinary
+-- event row; this flag is what tells it apart in every list and detail
+-- page, lets filters include or exclude test events, and keeps the pages
+-- from calling it "signature verified" (hookrelay made it; no provider
+-- signed it).
+--
+-- Additive with a constant default: no table rewrite on PostgreSQL 11+,
+-- and processes of the previous release, which do not name the column,
+-- keep inserting events (false).
+ALTER TABLE events ADD COLUMN test boolean NOT NULL DEFAULT false;
