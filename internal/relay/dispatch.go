@@ -26,11 +26,33 @@ func (r *Relay) NewDispatcher(workers, buf int) *Dispatcher {
 		go func() {
 			defer d.wg.Done()
 			for res := range d.ch {
-				r.Dispatch(context.Background(), res)
+				r.Dispatch(context.Background(), d.coalesce(res))
 			}
 		}()
 	}
 	return d
+}
+
+// dispatchBatch bounds the results one Dispatch call takes.
+const dispatchBatch = 256
+
+// coalesce appends the results already waiting in the queue to res, so
+// one Dispatch groups the deliveries of many requests by endpoint (the API
+// submits each request's results on its own). It never waits: a lone
+// event is enqueued at once.
+func (d *Dispatcher) coalesce(res []Ingested) []Ingested {
+	for len(res) < dispatchBatch {
+		select {
+		case more, ok := <-d.ch:
+			if !ok {
+				return res
+			}
+			res = append(res, more...)
+		default:
+			return res
+		}
+	}
+	return res
 }
 
 // Submit hands results over without blocking.
