@@ -18,10 +18,15 @@ func runAdmin(ctx context.Context, cfg *config.Config, args []string, stdout io.
 		return adminBootstrap(ctx, cfg, stdout)
 	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
 		return adminTokenCreate(ctx, cfg, args[2:], stdout)
+	case len(args) >= 2 && args[0] == "team" && args[1] == "create":
+		return adminTeamCreate(ctx, cfg, args[2:], stdout)
+	case len(args) >= 2 && args[0] == "user" && args[1] == "create":
+		return adminUserCreate(ctx, cfg, args[2:], stdout)
 	case len(args) >= 1 && args[0] == "create-user":
 		return adminCreateUser(ctx, cfg, args[1:], stdout)
 	}
 	return errors.New("usage: hookrelay admin bootstrap | admin token create --team TEAM_ID --name NAME [--scopes read,write]" +
+		" | admin team create --name NAME | admin user create --email E --team TEAM_ID [--role R] (password on stdin)" +
 		" | admin create-user --email E --password P [--team TEAM_ID --role owner|admin|member|viewer]")
 }
 

@@ -21,6 +21,11 @@ commands:
   version               print the version
   admin bootstrap       on an empty install: create a team, an API token and a Stripe source
   admin token create --team TEAM_ID --name NAME [--scopes read,write]
+  admin team create --name NAME
+  admin user create --email E --team TEAM_ID [--role owner|admin|member|viewer] [--name N]
+                        password on stdin; with none (a terminal), one is generated and printed once
+  endpoint replay --endpoint EP_ID [--since TIME] [--include-failed] [--dry-run]
+                        send an endpoint the events it missed (while disabled), printing progress
   secrets rekey [--batch N]
                         re-encrypt every secret with the newest key (then older keys can go)
   secrets new-key KEY_ID
@@ -70,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runTrigger(ctx, cfg, rest, stdout)
 	case "secrets":
 		return runSecrets(ctx, cfg, rest, stdout)
+	case "endpoint":
+		return runEndpoint(ctx, cfg, rest, stdout)
 	}
 	fmt.Fprint(stdout, usage)
 	return fmt.Errorf("unknown command %q", strings.Join(args[1:2], ""))

@@ -91,3 +91,13 @@ func (s *Store) ResumeEndpoint(ctx context.Context, teamID, id string, hold time
 	}
 	return &pausedAt[0], out, nil
 }
+
+// EndpointTeam returns the team of an endpoint, for operator tools that
+// name an endpoint by id alone.
+func (s *Store) EndpointTeam(ctx context.Context, id string) (string, error) {
+	var team string
+	if err := s.db.NewRaw(`SELECT team_id FROM endpoints WHERE id = ?`, id).Scan(ctx, &team); err != nil {
+		return "", notFound(err, "endpoint", id)
+	}
+	return team, nil
+}
