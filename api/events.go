@@ -97,7 +97,7 @@ func (s *server) getDelivery(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	atts, err := s.Relay.Store().AttemptsOf(c.UserContext(), d.ID)
+	atts, err := s.Relay.Store().AttemptsOfDelivery(c.UserContext(), d)
 	if err != nil {
 		return err
 	}

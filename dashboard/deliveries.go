@@ -24,7 +24,7 @@ func (d *Dashboard) deliveryPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	atts, err := st.AttemptsOf(ctx, dl.ID)
+	atts, err := st.AttemptsOfDelivery(ctx, dl)
 	if err != nil {
 		return err
 	}
