@@ -44,11 +44,14 @@ type sourceView struct {
 	Secrets   []relay.MaskedSecret `json:"secrets"`
 	CreatedAt time.Time            `json:"created_at"`
 	UpdatedAt time.Time            `json:"updated_at"`
+	// HasAPIKey: a Stripe source holds a backfill key (never shown).
+	HasAPIKey bool `json:"has_api_key"`
 }
 
 func (s *server) sourceView(src *store.Source) sourceView {
 	return sourceView{ID: src.ID, Name: src.Name, Provider: src.Provider, IngestURL: s.Relay.IngestURL(s.PublicURL, src),
-		Config: src.Config, Secrets: s.Relay.MaskSecrets(src.ID, src.Secrets), CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
+		Config: src.Config, Secrets: s.Relay.MaskSecrets(src.ID, src.Secrets), CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt,
+		HasAPIKey: src.APIKeySealed != ""}
 }
 
 type endpointView struct {

@@ -40,6 +40,10 @@ func (d *Dashboard) routes(app *fiber.App) {
 	r.Post("/sources/:id/delete", d.need(relay.PermConfigure), d.deleteSource)
 	r.Post("/sources/:id/reveal", d.need(relay.PermSecrets), d.revealSourceSecret)
 	r.Post("/sources/:id/rotate", d.need(relay.PermSecrets), d.rotateSourceSecret)
+	r.Post("/sources/:id/api-key", d.need(relay.PermSecrets), d.setSourceAPIKey)
+	r.Post("/sources/:id/backfill", d.need(relay.PermConfigure), d.startBackfill)
+	r.Get("/backfills/:id", d.need(relay.PermRead), d.backfillPage)
+	r.Post("/backfills/:id/cancel", d.need(relay.PermConfigure), d.cancelBackfill)
 
 	r.Get("/endpoints", d.need(relay.PermRead), d.endpointsList)
 	r.Get("/endpoints/new", d.need(relay.PermConfigure), d.newEndpointPage)

@@ -18,9 +18,13 @@ func (d *Dashboard) sourceData(c *fiber.Ctx, src *store.Source) (fiber.Map, erro
 	if err != nil {
 		return nil, err
 	}
+	backfills, err := d.Relay.Store().ListBackfillJobs(ctx, team, src.ID, 5)
+	if err != nil {
+		return nil, err
+	}
 	return fiber.Map{"Title": src.Name, "Nav": "sources", "Source": src, "IngestURL": d.Relay.IngestURL(d.PublicURL, src),
 		"Secrets": d.Relay.MaskSecrets(src.ID, src.Secrets), "Rejected": rejected, "Events": events,
-		"Form": map[string]string{}}, nil
+		"Form": map[string]string{}, "Backfills": backfills, "Since": "3d"}, nil
 }
 
 func (d *Dashboard) sourcePage(c *fiber.Ctx) error {

@@ -84,6 +84,7 @@ func (w *Worker) Start() error {
 	mux.HandleFunc(task.TypeDeliver, w.handleDeliver)
 	mux.HandleFunc(task.TypeBulkRedeliver, w.handleBulkRedeliver)
 	mux.HandleFunc(task.TypeRetention, w.handleRetention)
+	mux.HandleFunc(task.TypeBackfill, w.handleBackfill)
 	if err := w.srv.Start(mux); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
 	}

@@ -33,6 +33,8 @@ commands:
   maintenance run       create partitions ahead, drop expired ones (the worker does this hourly)
   trigger [EVENT_TYPE] [--source SOURCE_ID] | trigger --list
                         send a Stripe-signed test event to a Stripe source
+  stripe backfill --source SOURCE_ID --since TIME
+                        ingest the events Stripe's Events API lists that the relay never stored
 `
 
 // run is the whole program: it parses args, loads config and runs one command.
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runMaintenance(ctx, cfg, rest, stdout)
 	case "trigger":
 		return runTrigger(ctx, cfg, rest, stdout)
+	case "stripe":
+		return runStripe(ctx, cfg, rest, stdout)
 	case "secrets":
 		return runSecrets(ctx, cfg, rest, stdout)
 	case "endpoint":

@@ -196,6 +196,13 @@ func (k rekeyer) source(src *store.Source) error {
 	if err := k.secrets(src.ID, src.Secrets); err != nil {
 		return err
 	}
+	if src.APIKeySealed != "" {
+		v, err := k.reseal(src.APIKeySealed, apiKeyAD(src.ID), "API key of "+src.ID)
+		if err != nil {
+			return err
+		}
+		src.APIKeySealed = v
+	}
 	if src.LegacyIngestToken != "" {
 		src.IngestTokenSealed, src.LegacyIngestToken = k.r.box.SealString(src.LegacyIngestToken, ingestTokenAD(src.ID)), ""
 		return nil

@@ -62,6 +62,9 @@ type Options struct {
 	// BcryptCost is the password hashing cost (default DefaultBcryptCost;
 	// tests lower it, since every hash then takes a millisecond).
 	BcryptCost int
+	// StripeAPIURL is where backfills call Stripe's API; "" is Stripe's
+	// own (tests point it at stripe-mock).
+	StripeAPIURL string
 }
 
 // Relay runs the use cases.

@@ -24,6 +24,9 @@ type SourceInput struct {
 	// Secret is the provider's signing secret (e.g. Stripe's whsec_…).
 	// On update it rotates: the old secret stays valid for the grace period.
 	Secret *string `json:"secret"`
+	// APIKey is a Stripe source's restricted API key (rk_…, read access
+	// to Events) for backfills; sealed, never shown again. "" removes it.
+	APIKey *string `json:"api_key"`
 }
 
 // NewIngestToken makes an unguessable ingest URL token (160 bits).
@@ -134,12 +137,18 @@ func (r *Relay) CreateSource(ctx context.Context, a Actor, in SourceInput) (*sto
 	} else if src.Provider != provider.None {
 		return nil, invalid("secret", "is required for provider %s", src.Provider)
 	}
+	if in.APIKey != nil {
+		if _, err := r.setAPIKey(src, *in.APIKey); err != nil {
+			return nil, err
+		}
+	}
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreateSource(ctx, src); err != nil {
 			return err
 		}
 		return r.audit(ctx, tx, a, "source.create", "source", src.ID,
-			map[string]any{"after": map[string]any{"name": src.Name, "provider": src.Provider, "config": src.Config}})
+			map[string]any{"after": map[string]any{"name": src.Name, "provider": src.Provider, "config": src.Config,
+				"api_key": src.APIKeySealed != ""}})
 	})
 	if err != nil {
 		return nil, err
@@ -183,6 +192,13 @@ func (r *Relay) UpdateSource(ctx context.Context, a Actor, id string, in SourceI
 			}
 			src.Secrets = r.rotate(src.ID, src.Secrets, *in.Secret, r.opt.SecretGrace)
 			after["secret"] = "rotated"
+		}
+		if in.APIKey != nil {
+			change, err := r.setAPIKey(src, *in.APIKey)
+			if err != nil {
+				return err
+			}
+			after["api_key"] = change
 		}
 		src.UpdatedAt = r.Now()
 		if err := tx.UpdateSource(ctx, src); err != nil {

@@ -21,7 +21,8 @@ func sourcesToRekey(q *bun.SelectQuery, f RekeyFilter) *bun.SelectQuery {
 	}
 	return q.Where(`(source.ingest_token IS NOT NULL
 		OR split_part(source.ingest_token_sealed, ':', 2) <> ?
-		OR EXISTS (SELECT 1 FROM jsonb_array_elements(source.secrets) s WHERE s->>'kid' IS DISTINCT FROM ?))`, f.KeyID, f.KeyID)
+		OR split_part(source.api_key_sealed, ':', 2) <> ?
+		OR EXISTS (SELECT 1 FROM jsonb_array_elements(source.secrets) s WHERE s->>'kid' IS DISTINCT FROM ?))`, f.KeyID, f.KeyID, f.KeyID)
 }
 
 // endpointsToRekey is sourcesToRekey for endpoints: their secrets and
@@ -66,10 +67,10 @@ func (s *Store) SourcesToRekey(ctx context.Context, f RekeyFilter) ([]Source, er
 	return out, nil
 }
 
-// SaveSourceSealed stores a source's re-sealed secrets and ingest token,
+// SaveSourceSealed stores a source's re-sealed secrets, API key and ingest token,
 // clearing the plaintext token column.
 func (s *Store) SaveSourceSealed(ctx context.Context, src *Source) error {
-	_, err := s.db.NewUpdate().Model(src).Column("secrets", "ingest_token_sealed", "ingest_token").
+	_, err := s.db.NewUpdate().Model(src).Column("secrets", "ingest_token_sealed", "ingest_token", "api_key_sealed").
 		Where("id = ?", src.ID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: save sealed source %s: %w", src.ID, err)

@@ -45,6 +45,10 @@ type Source struct {
 	CreatedAt         time.Time       `bun:"created_at"`
 	UpdatedAt         time.Time       `bun:"updated_at"`
 
+	// APIKeySealed is a Stripe source's restricted API key for backfills
+	// (secret.Box.SealString, bound to the source id), "" when none.
+	APIKeySealed string `bun:"api_key_sealed,nullzero"`
+
 	// IngestToken is the plaintext token, in memory only: set when the
 	// source is created, never stored or loaded.
 	IngestToken string `bun:"-"`
@@ -110,10 +114,10 @@ func (s *Store) ListSources(ctx context.Context, teamID string) ([]Source, error
 	return out, nil
 }
 
-// UpdateSource saves name, config and secrets.
+// UpdateSource saves name, config, secrets and the API key.
 func (s *Store) UpdateSource(ctx context.Context, src *Source) error {
 	src.fill()
-	res, err := s.db.NewUpdate().Model(src).Column("name", "config", "secrets", "updated_at").
+	res, err := s.db.NewUpdate().Model(src).Column("name", "config", "secrets", "api_key_sealed", "updated_at").
 		Where("team_id = ? AND id = ?", src.TeamID, src.ID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: update source %s: %w", src.ID, err)
