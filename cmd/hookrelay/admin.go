@@ -24,10 +24,13 @@ func runAdmin(ctx context.Context, cfg *config.Config, args []string, stdout io.
 		return adminUserCreate(ctx, cfg, args[2:], stdout)
 	case len(args) >= 1 && args[0] == "create-user":
 		return adminCreateUser(ctx, cfg, args[1:], stdout)
+	case len(args) >= 1 && args[0] == "seed":
+		return adminSeed(ctx, cfg, args[1:], stdout)
 	}
 	return errors.New("usage: hookrelay admin bootstrap | admin token create --team TEAM_ID --name NAME [--scopes read,write]" +
 		" | admin team create --name NAME | admin user create --email E --team TEAM_ID [--role R] (password on stdin)" +
-		" | admin create-user --email E --password P [--team TEAM_ID --role owner|admin|member|viewer]")
+		" | admin create-user --email E --password P [--team TEAM_ID --role owner|admin|member|viewer]" +
+		" | admin seed --events N --team TEAM_ID [--days 30]")
 }
 
 // adminBootstrap sets up an empty install and prints what a new user needs.
