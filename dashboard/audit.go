@@ -10,18 +10,28 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/store"
 )
 
 var auditFields = []string{"action", "actor", "target", "since", "until", "limit"}
 
-// knownActions are offered in the action filter; any other is accepted.
-var knownActions = []string{"user.login", "user.login_failed", "user.password_change", "member.add", "member.join",
-	"member.role_change", "member.remove", "invite.create", "invite.revoke", "team.create", "api_token.create",
-	"source.create", "source.update", "source.delete", "source.secret.reveal",
-	"endpoint.create", "endpoint.update", "endpoint.delete", "endpoint.disable", "endpoint.enable",
-	"endpoint.pause", "endpoint.resume", "endpoint.replay", "endpoint.recover", "endpoint.secret.rotate",
-	"endpoint.secret.reveal", "delivery.redeliver", "event.redeliver", "bulk.redeliver", "bulk.cancel"}
+// actionChoices are offered in the action filter: every action the use
+// cases write, and a pattern per family (endpoint.*). Any other value is
+// accepted too.
+func actionChoices() []string {
+	var fams []string
+	for _, a := range relay.AuditActions {
+		if f := strings.SplitN(a, ".", 2)[0] + ".*"; !slices.Contains(fams, f) {
+			fams = append(fams, f)
+		}
+	}
+	return slices.Concat(relay.AuditActions, fams)
+}
+
+// showIPs reports whether the signed-in user sees the audit log's client
+// IP addresses (page and CSV): admins and owners only.
+func showIPs(c *fiber.Ctx) bool { return current(c).Can(relay.PermMembers) }
 
 // auditSearch reads the audit filters of a request.
 func auditSearch(c *fiber.Ctx) (store.AuditSearch, map[string]string, error) {
@@ -131,8 +141,12 @@ func (d *Dashboard) auditPage(c *fiber.Ctx) error {
 	} else {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
+	actors, err := d.actorChoices(c)
+	if err != nil {
+		return err
+	}
 	data := fiber.Map{"Title": "Audit log", "Nav": "audit", "Form": q, "Errors": errs, "Rows": rows,
-		"Actions": knownActions,
+		"Actions": actionChoices(), "Actors": actors, "ShowIPs": showIPs(c),
 		"Paged":   c.Query("cursor") != "", "First": pageURL("/audit", q), "CSV": pageURL("/audit.csv", q)}
 	if next != "" {
 		data["Next"] = pageURL("/audit", q, "cursor", next)
@@ -142,3 +156,17 @@ func (d *Dashboard) auditPage(c *fiber.Ctx) error {
 
 // auditTime formats an audit time for the CSV export.
 func auditTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// actorChoices are offered in the actor filter: the team's members, and
+// the kinds of actors that are not people (patterns).
+func (d *Dashboard) actorChoices(c *fiber.Ctx) ([]string, error) {
+	members, err := d.Relay.Store().MembersOf(c.UserContext(), current(c).TeamID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(members)+3)
+	for _, m := range members {
+		out = append(out, m.UserEmail)
+	}
+	return append(out, "system:*", "token:*", "cli:*"), nil
+}

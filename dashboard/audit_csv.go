@@ -36,7 +36,7 @@ func (d *Dashboard) auditCSV(c *fiber.Ctx) error {
 	// The values outlive the handler: copy them out of Fiber's buffers.
 	f.TeamID, f.Action, f.Actor = strings.Clone(f.TeamID), strings.Clone(f.Action), strings.Clone(f.Actor)
 	f.TargetID, f.Before, f.Limit = strings.Clone(f.TargetID), strings.Clone(f.Before), csvPage
-	st, log := d.Relay.Store(), d.Logger
+	st, log, ips := d.Relay.Store(), d.Logger, showIPs(c)
 	name := "hookrelay-audit-" + time.Now().UTC().Format("20060102-150405") + ".csv"
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
@@ -54,6 +54,9 @@ func (d *Dashboard) auditCSV(c *fiber.Ctx) error {
 				break
 			}
 			for _, a := range rows {
+				if !ips {
+					a.IP = "" // client addresses are for admins (showIPs)
+				}
 				_ = w.Write(auditRecord(a))
 			}
 			w.Flush()

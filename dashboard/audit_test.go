@@ -30,8 +30,7 @@ func TestAuditPage(t *testing.T) {
 
 	r := viewer.get("/audit")
 	wantStatus(t, r, 200)
-	wantBody(t, r, "<h1>Audit log</h1>", "user.login_failed", "198.51.100.7", "member.role_change",
-		"203.0.113.9", ">delivery.redeliver<", `href="/deliveries/`+dlv+`"`, ">source.create<", ">endpoint.create<")
+	wantBody(t, r, "<h1>Audit log</h1>", "user.login_failed", "member.role_change", ">delivery.redeliver<", `href="/deliveries/`+dlv+`"`, ">source.create<", ">endpoint.create<")
 	// Before and after of a change, side by side.
 	if !regexp.MustCompile(`<th scope="row">role</th><td class="mono">viewer</td><td class="mono">member</td>`).MatchString(r.body) {
 		t.Fatalf("role change before/after not shown:\n%s", r.body)
@@ -45,9 +44,14 @@ func TestAuditPage(t *testing.T) {
 	}
 
 	r = viewer.get("/audit?action=user.login_failed")
-	if len(auditRowID.FindAllString(r.body, -1)) != 1 || !strings.Contains(r.body, "198.51.100.7") {
+	if len(auditRowID.FindAllString(r.body, -1)) != 1 {
 		t.Fatalf("action filter:\n%s", r.body)
 	}
+	// Client addresses are for admins (issue 11 item 14).
+	if strings.Contains(r.body, "198.51.100.7") || strings.Contains(viewer.get("/audit").body, "203.0.113.9") {
+		t.Fatal("a member sees client IP addresses in the audit log")
+	}
+	wantBody(t, owner.get("/audit?action=user.login_failed"), "198.51.100.7")
 	r = viewer.get("/audit?actor=" + owner.user.Email)
 	wantBody(t, r, ">member.role_change<", ">delivery.redeliver<")
 	if strings.Contains(r.body, ">source.create<") {
@@ -107,6 +111,12 @@ func TestAuditCSV(t *testing.T) {
 	if len(recs)-1 != h.count("audit_log", "team_id = ?", h.team) {
 		t.Fatalf("%d rows exported", len(recs)-1)
 	}
+	// A viewer's export has the rows without client addresses (issue 11 item 14).
+	r = h.signIn("viewer").get("/audit.csv?action=user.login_failed")
+	wantStatus(t, r, 200)
+	if strings.Contains(r.body, "198.51.100.7") || !strings.Contains(r.body, "user.login_failed") {
+		t.Fatalf("a viewer's export:\n%s", r.body)
+	}
 
 	r = owner.get("/audit.csv?action=user.login_failed&limit=1")
 	recs, err = csv.NewReader(strings.NewReader(r.body)).ReadAll()
@@ -128,4 +138,29 @@ func (h *harness) currentOf(c *client) *relay.Current {
 	cur, err := h.relay.SessionFromToken(h.ctx(), c.cookie)
 	testenv.Must(h.t, err)
 	return cur
+}
+
+// Issue 11 items 9 and 15: the action and actor filters take patterns and
+// suggest the known values; times show seconds with a machine-readable
+// datetime for the local-time tooltip.
+func TestAuditFilterPatternsAndTimes(t *testing.T) {
+	h := newHarness(t)
+	h.seedWorld(h.team) // source.create, endpoint.create by system:hookrelay
+	owner := h.signIn("owner")
+	r := owner.get("/audit?action=endpoint.*")
+	wantStatus(t, r, 200)
+	if !strings.Contains(r.body, ">endpoint.create<") || strings.Contains(r.body, ">source.create<") {
+		t.Fatalf("action endpoint.* does not keep exactly the endpoint rows:\n%s", r.body)
+	}
+	wantBody(t, r, `<option value="endpoint.pause">`, `<option value="endpoint.*">`, `<option value="`+owner.user.Email+`">`)
+	r = owner.get("/audit?actor=system:*")
+	if !strings.Contains(r.body, ">source.create<") || strings.Contains(r.body, ">member.add<") && strings.Contains(r.body, owner.user.Email+" <span") {
+		t.Fatalf("actor system:* does not keep the system's rows:\n%s", r.body)
+	}
+	if strings.Contains(r.body, ">user.login<") {
+		t.Fatal("actor system:* lets a user's login through")
+	}
+	if !regexp.MustCompile(`<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" title="[^"]+" data-local>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time>`).MatchString(r.body) {
+		t.Fatal("audit times lack seconds or the datetime for the local tooltip")
+	}
 }

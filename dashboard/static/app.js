@@ -26,6 +26,11 @@ document.addEventListener("DOMContentLoaded", function () {
     picker.addEventListener("change", update);
     update();
   }
+  // Times shown in UTC get the reader's local time as a tooltip.
+  document.querySelectorAll("time[data-local]").forEach(function (t) {
+    var d = new Date(t.getAttribute("datetime"));
+    if (!isNaN(d)) t.title = d.toLocaleString(undefined, {dateStyle: "medium", timeStyle: "long"}) + " (your time)";
+  });
   // Confirm destructive actions.
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
