@@ -147,7 +147,7 @@ func (d *Dashboard) auditPage(c *fiber.Ctx) error {
 	}
 	data := fiber.Map{"Title": "Audit log", "Nav": "audit", "Form": q, "Errors": errs, "Rows": rows,
 		"Actions": actionChoices(), "Actors": actors, "ShowIPs": showIPs(c),
-		"Paged":   c.Query("cursor") != "", "First": pageURL("/audit", q), "CSV": pageURL("/audit.csv", q)}
+		"Paged": c.Query("cursor") != "", "First": pageURL("/audit", q), "CSV": pageURL("/audit.csv", q)}
 	if next != "" {
 		data["Next"] = pageURL("/audit", q, "cursor", next)
 	}
