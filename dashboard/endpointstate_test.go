@@ -96,6 +96,7 @@ func TestEndpointPauseAndRedeliverNotes(t *testing.T) {
 	wantStatus(t, r, 303)
 	r = member.follow(r)
 	wantBody(t, r, "Endpoint paused", ">paused<", `action="`+path+`/resume"`)
+	wantBody(t, viewer.get("/endpoints"), ">paused<")
 	if b := redeliver(); !strings.Contains(b, "held until the endpoint is resumed") {
 		t.Fatalf("paused redelivery note:\n%.2000s", b)
 	}
