@@ -82,7 +82,8 @@ func orDefault(s, d string) string {
 func adminCreateUser(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
 	email := fs.String("email", "", "email address (the login)")
-	pw := fs.String("password", "", "password, 10 to 72 characters")
+	fs.SetOutput(stdout)
+	pw := fs.String("password", "", "password: "+relay.PasswordRules)
 	name := fs.String("name", "", "display name")
 	team := fs.String("team", "", "team id to add the user to (optional)")
 	role := fs.String("role", "member", "role in --team: owner, admin, member or viewer")

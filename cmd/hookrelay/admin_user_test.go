@@ -60,3 +60,18 @@ func TestBootstrapOwnerAndCreateUser(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordHelpStatesRules: the help of both account commands states
+// every rule the password check applies, not only the length.
+func TestPasswordHelpStatesRules(t *testing.T) {
+	getenv := testGetenv(t, "postgres://127.0.0.1:1/none", nil)
+	for _, cmd := range [][]string{{"admin", "create-user", "-h"}, {"admin", "user", "create", "-h"}} {
+		var out bytes.Buffer
+		_ = run(context.Background(), append([]string{"hookrelay"}, cmd...), getenv, &out)
+		for _, want := range []string{"10 to 72 bytes", "commonest passwords", "repeated", "your email"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%v help lacks %q:\n%s", cmd, want, out.String())
+			}
+		}
+	}
+}

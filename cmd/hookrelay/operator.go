@@ -68,6 +68,12 @@ func readPassword(r io.Reader) (string, error) {
 // shell history), or is generated and printed once.
 func adminUserCreate(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("admin user create", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "usage: hookrelay admin user create --email E --team TEAM_ID [--role R] [--name N]")
+		fmt.Fprintln(stdout, "The password is read from stdin (generated and printed once when there is none): "+relay.PasswordRules+".")
+		fs.PrintDefaults()
+	}
 	email := fs.String("email", "", "email address (the login)")
 	team := fs.String("team", "", "team id")
 	role := fs.String("role", "member", "role in --team: owner, admin, member or viewer")

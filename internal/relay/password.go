@@ -25,6 +25,10 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	return m
 })
 
+// PasswordRules says, for help texts, what checkPassword accepts.
+const PasswordRules = "10 to 72 bytes, not one of the commonest passwords, not a few characters repeated, " +
+	"not your email or its name part"
+
 // checkPassword refuses passwords that are too short or long for bcrypt,
 // among the commonest, a short pattern repeated ("aaaaaaaaaa",
 // "abcabcabca"), or the user's own email or its local part. The messages
