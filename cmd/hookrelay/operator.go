@@ -23,7 +23,9 @@ import (
 var stdin io.Reader = os.Stdin
 
 // cliActor is who the operator commands act as in the audit log.
-func cliActor(teamID string) relay.Actor { return relay.Actor{TeamID: teamID, Kind: "cli", ID: "admin"} }
+func cliActor(teamID string) relay.Actor {
+	return relay.Actor{TeamID: teamID, Kind: "cli", ID: "admin"}
+}
 
 // adminTeamCreate makes an empty team and prints its id.
 func adminTeamCreate(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
