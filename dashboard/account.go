@@ -7,7 +7,11 @@ import (
 )
 
 func (d *Dashboard) accountPage(c *fiber.Ctx) error {
-	return d.render(c, "account", fiber.Map{"Title": "Your account"})
+	may, err := d.Relay.MayCreateTeam(c.UserContext(), current(c))
+	if err != nil {
+		return err
+	}
+	return d.render(c, "account", fiber.Map{"Title": "Your account", "MayCreateTeam": may})
 }
 
 // changePassword sets a new password; relay.ChangePassword revokes every
@@ -34,6 +38,11 @@ func (d *Dashboard) switchTeam(c *fiber.Ctx) error {
 }
 
 func (d *Dashboard) newTeamPage(c *fiber.Ctx) error {
+	if ok, err := d.Relay.MayCreateTeam(c.UserContext(), current(c)); err != nil {
+		return err
+	} else if !ok {
+		return relay.ErrTeamCreation
+	}
 	return d.render(c, "teamnew", fiber.Map{"Title": "Create a team"})
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/testenv"
 )
 
@@ -41,7 +42,7 @@ func TestChangePasswordRevokesOtherSessions(t *testing.T) {
 
 func TestCreateAndSwitchTeam(t *testing.T) {
 	h := newHarness(t)
-	c := h.signIn("viewer")
+	c := h.signIn("owner") // of the first team: HOOKRELAY_TEAM_CREATION=owners
 	wantStatus(t, c.get("/teams/new"), 200)
 	wantStatus(t, c.post("/teams", url.Values{"name": {" "}}), 422)
 	wantStatus(t, c.post("/teams", url.Values{"name": {"Side project"}, "_csrf": {"x"}}), 403)
@@ -60,4 +61,29 @@ func TestCreateAndSwitchTeam(t *testing.T) {
 	if strings.Contains(c.get("/").body, "Not mine") {
 		t.Fatal("switched into a team without membership")
 	}
+}
+
+// Issue 11 item 14: HOOKRELAY_TEAM_CREATION.
+func TestTeamCreationSetting(t *testing.T) {
+	h := newHarness(t) // owners, the default
+	v := h.signIn("viewer")
+	wantStatus(t, v.get("/teams/new"), 403)
+	r := v.post("/teams", url.Values{"name": {"Mine"}})
+	wantStatus(t, r, 403)
+	wantBody(t, r, "only owners of the first team create teams")
+	if h.count("teams", "name = ?", "Mine") != 0 {
+		t.Fatal("a viewer created a team")
+	}
+	if strings.Contains(v.get("/account").body, `href="/teams/new"`) {
+		t.Fatal("the account page offers a viewer to create a team")
+	}
+	// An owner of another team than the first is refused too.
+	other := h.newTeam("Second")
+	wantStatus(t, h.signIn("owner", other).post("/teams", url.Values{"name": {"Mine"}}), 403)
+	wantStatus(t, h.signIn("owner").post("/teams", url.Values{"name": {"Mine"}}), 303)
+
+	h = newHarnessWith(t, func(o *relay.Options) { o.TeamCreation = relay.TeamCreationAnyone })
+	v = h.signIn("viewer")
+	wantBody(t, v.get("/account"), `href="/teams/new"`)
+	wantStatus(t, v.post("/teams", url.Values{"name": {"Mine"}}), 303)
 }

@@ -28,6 +28,8 @@ func (d *Dashboard) errorPages(c *fiber.Ctx) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		status, title, msg = fiber.StatusNotFound, "Not found", "This page does not exist, or it belongs to another team."
+	case errors.Is(err, relay.ErrTeamCreation):
+		status, title, msg = fiber.StatusForbidden, "Not allowed", "On this installation only owners of the first team create teams. Ask one of them to create it and invite you."
 	case errors.Is(err, relay.ErrForbidden):
 		status, title, msg = fiber.StatusForbidden, "Not allowed", "Your role in this team does not allow this. Ask an admin or owner."
 	case errors.As(err, &ve):

@@ -58,7 +58,10 @@ func (f *fakeLimiter) Allow(_ context.Context, key string, _ int) (bool, error) 
 	return !f.blocked, nil
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { t.Helper(); return newHarnessWith(t, nil) }
+
+// newHarnessWith is newHarness with the relay options changed by opt.
+func newHarnessWith(t *testing.T, opt func(*relay.Options)) *harness {
 	t.Helper()
 	db, _ := testenv.Postgres(t)
 	h := &harness{t: t, db: db, redis: testenv.Redis(t), limiter: &fakeLimiter{}}
@@ -70,6 +73,9 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { _ = aq.Close(); _ = insp.Close() })
 	h.opts = relay.Options{BcryptCost: 4, RetrySchedule: delivery.Schedule{100 * time.Millisecond}, DeliveryTimeout: 2 * time.Second,
 		SweepGrace: 200 * time.Millisecond, Version: "test"}
+	if opt != nil {
+		opt(&h.opts)
+	}
 	h.relay = relay.New(relay.Deps{Store: store.New(db), Box: box, Enqueuer: aq, Inspector: insp,
 		Guard: delivery.NewGuard(loopback), LoginLimiter: h.limiter}, h.opts)
 	disp := h.relay.NewDispatcher(1, 100)

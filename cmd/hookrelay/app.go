@@ -104,7 +104,7 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
 			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
 			SweepGrace: cfg.SweepGrace, Version: version, AutoDisableAfter: cfg.AutoDisableAfter, SecretGrace: cfg.SecretGrace,
-			BcryptCost: bcryptCost})
+			BcryptCost: bcryptCost, TeamCreation: cfg.TeamCreation})
 	d.metrics.Watch(metrics.Sources{Queues: d.insp, SweepLag: d.relay.SweepLag})
 	return d, nil
 }

@@ -62,6 +62,10 @@ type Config struct {
 	// AllowCIDRs is HOOKRELAY_ALLOW_CIDRS: address ranges the SSRF guard lets
 	// through. Local mode defaults to loopback; production to none.
 	AllowCIDRs []netip.Prefix
+	// TeamCreation is HOOKRELAY_TEAM_CREATION: who may create teams in the
+	// dashboard, "owners" (owners of the first team, the default) or
+	// "anyone" (every signed-in user).
+	TeamCreation string
 	// WorkerConcurrency is HOOKRELAY_WORKER_CONCURRENCY.
 	WorkerConcurrency int
 	// PollInterval is HOOKRELAY_POLL_INTERVAL: how often an idle worker asks
@@ -123,6 +127,9 @@ type Config struct {
 	LogFormat string
 }
 
+// DefaultListen is HOOKRELAY_LISTEN when unset.
+const DefaultListen = "127.0.0.1:8080"
+
 // Load reads the configuration through getenv and validates it.
 func Load(getenv func(string) string) (*Config, error) {
 	get := func(k, def string) string { return cmp.Or(strings.TrimSpace(getenv(k)), def) }
@@ -132,7 +139,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		DatabaseURL:    get("HOOKRELAY_DATABASE_URL", "postgres://hookrelay:hookrelay@127.0.0.1:5432/hookrelay?sslmode=disable"),
 		RedisAddr:      get("HOOKRELAY_REDIS_ADDR", "127.0.0.1:6379"),
 		RedisPassword:  getenv("HOOKRELAY_REDIS_PASSWORD"),
-		Listen:         get("HOOKRELAY_LISTEN", "127.0.0.1:8080"),
+		Listen:         get("HOOKRELAY_LISTEN", DefaultListen),
 		EncryptionKeys: getenv("HOOKRELAY_ENCRYPTION_KEYS"),
 		RetrySchedule:  get("HOOKRELAY_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h"),
 		LogLevel:       get("HOOKRELAY_LOG_LEVEL", "info"),
@@ -141,6 +148,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		LogFormat:      get("HOOKRELAY_LOG_FORMAT", "json"),
 		MetricsListen:  strings.TrimSpace(getenv("HOOKRELAY_METRICS_LISTEN")),
 		MetricsToken:   strings.TrimSpace(getenv("HOOKRELAY_METRICS_TOKEN")),
+		TeamCreation:   strings.ToLower(get("HOOKRELAY_TEAM_CREATION", "owners")),
+	}
+	if c.TeamCreation != "owners" && c.TeamCreation != "anyone" {
+		errs = append(errs, fmt.Errorf("HOOKRELAY_TEAM_CREATION: %q is neither owners nor anyone", c.TeamCreation))
 	}
 	c.PublicURL = strings.TrimRight(get("HOOKRELAY_PUBLIC_URL", "http://"+c.Listen), "/")
 	if v := get("HOOKRELAY_INSECURE_COOKIES", "false"); v != "" {
@@ -258,6 +269,7 @@ func (c *Config) Redacted() [][2]string {
 		{"HOOKRELAY_ENV", c.Env},
 		{"HOOKRELAY_DATABASE_URL", redactURL(c.DatabaseURL)},
 		{"HOOKRELAY_REDIS_ADDR", c.RedisAddr},
+		{"HOOKRELAY_TEAM_CREATION", c.TeamCreation},
 		{"HOOKRELAY_REDIS_PASSWORD", mask(c.RedisPassword)},
 		{"HOOKRELAY_REDIS_DB", strconv.Itoa(c.RedisDB)},
 		{"HOOKRELAY_LISTEN", c.Listen},

@@ -66,3 +66,17 @@ func TestRedactedHidesSecrets(t *testing.T) {
 		t.Fatalf("database URL not shown redacted:\n%s", all.String())
 	}
 }
+
+func TestTeamCreation(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.TeamCreation != "owners" {
+		t.Fatalf("default team creation %q, %v", c.TeamCreation, err)
+	}
+	if c, err = Load(env(map[string]string{"HOOKRELAY_TEAM_CREATION": "Anyone"})); err != nil || c.TeamCreation != "anyone" {
+		t.Fatalf("anyone: %v", err)
+	}
+	if _, err = Load(env(map[string]string{"HOOKRELAY_TEAM_CREATION": "admins"})); err == nil ||
+		!strings.Contains(err.Error(), "HOOKRELAY_TEAM_CREATION") {
+		t.Fatalf("a bad value is accepted: %v", err)
+	}
+}

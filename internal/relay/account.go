@@ -318,6 +318,11 @@ func (r *Relay) CreateTeam(ctx context.Context, c *Current, ip, name string) (*s
 	if err := checkLen("name", strings.TrimSpace(name), MaxNameLen); err != nil {
 		return nil, err
 	}
+	if ok, err := r.MayCreateTeam(ctx, c); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, ErrTeamCreation
+	}
 	t := &store.Team{ID: store.NewID("team"), Name: strings.TrimSpace(name)}
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreateTeam(ctx, t); err != nil {

@@ -59,6 +59,9 @@ type Options struct {
 	// minute in this process (default DefaultRejectionsPerMinute); the
 	// rest are answered 401 as usual and only counted.
 	RejectionsPerMinute int
+	// TeamCreation is who may create teams: TeamCreationOwners (owners of
+	// the first team; the default when empty) or TeamCreationAnyone.
+	TeamCreation string
 	// BcryptCost is the password hashing cost (default DefaultBcryptCost;
 	// tests lower it, since every hash then takes a millisecond).
 	BcryptCost int
