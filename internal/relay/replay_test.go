@@ -271,3 +271,77 @@ func (w *ingestWorld) deliverQueuedAfterSweep(t *testing.T) {
 	testenv.Must(t, err)
 	w.deliverQueued(t)
 }
+
+// Two replays into one endpoint at once never both give an event a
+// delivery: a step waits for the other's transaction (the replay lock),
+// then finds the events delivered.
+func TestConcurrentReplaysMakeOneDeliveryEach(t *testing.T) {
+	w := newIngestWorld(t)
+	ctx := context.Background()
+	a := relay.SystemActor(w.team)
+	ep := w.endpoint(t, "/ep", nil, w.src[0].ID)
+	_, err := w.r.SetEndpointEnabled(ctx, a, ep, false)
+	testenv.Must(t, err)
+	missed := w.ingest(t, w.src[0], "a", "b", "c")
+	_, err = w.r.SetEndpointEnabled(ctx, a, ep, true)
+	testenv.Must(t, err)
+	j, err := w.r.StartReplay(ctx, a, ep, relay.ReplayInput{})
+	testenv.Must(t, err)
+	w.log.take(task.TypeBulkRedeliver)
+
+	// Another replay's step, caught inside its transaction: it holds the
+	// lock and has given every event a delivery, not yet committed.
+	inside, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- w.st.Tx(ctx, func(tx *store.Store) error {
+			if err := tx.LockReplay(ctx, ep); err != nil {
+				return err
+			}
+			now := time.Now()
+			var ds []store.Delivery
+			for _, id := range missed {
+				e, err := tx.GetEvent(ctx, w.team, id)
+				if err != nil {
+					return err
+				}
+				ds = append(ds, store.Delivery{ID: store.NewID("dlv"), TeamID: w.team, EventID: id, EndpointID: ep,
+					Status: store.StatusPending, NextAttemptAt: &now, CreatedAt: e.ReceivedAt, UpdatedAt: now})
+			}
+			if err := tx.InsertDeliveries(ctx, ds); err != nil {
+				return err
+			}
+			close(inside)
+			<-release
+			return nil
+		})
+	}()
+	<-inside
+	stepped := make(chan error, 1)
+	go func() { stepped <- w.r.BulkStep(ctx, task.BulkRedeliver{JobID: j.ID}) }()
+	// The signal: the step waits on the lock (or, without one, it is done).
+	deadline := time.Now().Add(30 * time.Second)
+	for waiting := false; !waiting; {
+		select {
+		case err := <-stepped:
+			stepped <- err
+			waiting = true
+		default:
+			var n int
+			testenv.Must(t, w.st.DB().NewRaw(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(ctx, &n))
+			waiting = n > 0
+			if time.Now().After(deadline) {
+				t.Fatal("the step neither waited nor finished")
+			}
+		}
+	}
+	close(release)
+	testenv.Must(t, <-done)
+	testenv.Must(t, <-stepped)
+	got := w.deliveriesTo(t, ep)
+	for _, id := range missed {
+		if len(got[id]) != 1 {
+			t.Errorf("event %s has %d deliveries, want 1", id, len(got[id]))
+		}
+	}
+}
