@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"cmp"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookrelay/hookrelay/internal/relay"
@@ -34,7 +36,8 @@ func (d *Dashboard) switchTeam(c *fiber.Ctx) error {
 	if err := d.Relay.SwitchTeam(c.UserContext(), current(c), c.FormValue("team_id")); err != nil {
 		return err
 	}
-	return d.redirect(c, "/", "")
+	// next: the page of another team's object (otherTeamPage) to go back to.
+	return d.redirect(c, safeNext(cmp.Or(c.FormValue("next"), "/")), "")
 }
 
 func (d *Dashboard) newTeamPage(c *fiber.Ctx) error {

@@ -27,6 +27,9 @@ func (d *Dashboard) errorPages(c *fiber.Ctx) error {
 	var ve *relay.ValidationError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		if d.otherTeamPage(c) {
+			return nil
+		}
 		status, title, msg = fiber.StatusNotFound, "Not found", "This page does not exist, or it belongs to another team."
 	case errors.Is(err, relay.ErrTeamCreation):
 		status, title, msg = fiber.StatusForbidden, "Not allowed", "On this installation only owners of the first team create teams. Ask one of them to create it and invite you."
