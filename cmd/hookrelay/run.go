@@ -19,6 +19,9 @@ commands:
   migrate up|down|status|unlock
   config                print the effective configuration, secrets redacted
   version               print the version
+  healthcheck [--url URL | --metrics]
+                        GET /healthz on HOOKRELAY_LISTEN (--metrics: on HOOKRELAY_METRICS_LISTEN, the
+                        worker's listener); exit 0 on 200, else 1 (for the image, which has no shell or curl)
   admin bootstrap       on an empty install: create a team, an API token and a Stripe source
   admin token create --team TEAM_ID --name NAME [--scopes read,write]
   admin team create --name NAME
@@ -33,6 +36,8 @@ commands:
   maintenance run       create partitions ahead, drop expired ones (the worker does this hourly)
   trigger [EVENT_TYPE] [--source SOURCE_ID] | trigger --list
                         send a Stripe-signed test event to a Stripe source
+  listen --server URL --token API_TOKEN --forward-to URL [--source SOURCE_ID] [--replay SINCE]
+                        stream the team's events to a local URL, signed (like stripe listen)
   stripe backfill --source SOURCE_ID --since TIME
                         ingest the events Stripe's Events API lists that the relay never stored
 `
@@ -48,9 +53,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "version":
 		fmt.Fprintln(stdout, "hookrelay", version)
 		return nil
+	case "healthcheck":
+		// Before config.Load: a probe needs only the listen address.
+		return runHealthcheck(ctx, rest, getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case "listen": // a developer's machine: no database, no configuration
+		return runListen(ctx, rest, stdout)
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {

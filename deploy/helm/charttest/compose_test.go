@@ -86,6 +86,7 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("%s must wait for a healthy redis: %+v", name, s.DependsOn)
 		}
 	}
+	checkAppHealthchecks(t, p)
 	for _, name := range []string{"migrate", "serve", "worker"} {
 		s := p.Services[name]
 		if v := s.Environment["HOOKRELAY_ENV"]; v == nil || *v != "production" {
@@ -114,5 +115,37 @@ func TestComposeRequiresVars(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "required variable "+k) {
 			t.Errorf("compose without %s: %v", k, err)
 		}
+	}
+}
+
+// checkAppHealthchecks: serve and worker have healthchecks in exec form
+// running the image's own binary (distroless: no shell, no curl), and the
+// worker's probes the metrics listener it is given.
+func checkAppHealthchecks(t *testing.T, p *types.Project) {
+	t.Helper()
+	df, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^COPY --from=build \S+ (\S+)$`).FindSubmatch(df)
+	if m == nil {
+		t.Fatal("Dockerfile: no COPY of the binary into the runtime image")
+	}
+	bin := string(m[1])
+	want := map[string][]string{
+		"serve":  {"CMD", bin, "healthcheck"},
+		"worker": {"CMD", bin, "healthcheck", "--metrics"},
+	}
+	for name, test := range want {
+		hc := p.Services[name].HealthCheck
+		if hc == nil || hc.Disable || !slices.Equal(hc.Test, test) {
+			t.Errorf("%s: healthcheck %+v, want test %q", name, hc, test)
+		}
+	}
+	if v := p.Services["worker"].Environment["HOOKRELAY_METRICS_LISTEN"]; v == nil || !strings.HasPrefix(*v, "0.0.0.0:") {
+		t.Errorf("worker: HOOKRELAY_METRICS_LISTEN=%v, its healthcheck has nothing to probe", v)
+	}
+	if v := p.Services["worker"].Environment["HOOKRELAY_ENCRYPTION_KEYS"]; v == nil {
+		t.Error("worker: its own environment dropped the shared variables")
 	}
 }
