@@ -426,7 +426,8 @@ func (r *Relay) RotateEndpointSecret(ctx context.Context, a Actor, id string, gr
 	}
 	var sec string
 	err := r.st.Tx(ctx, func(tx *store.Store) error {
-		ep, err := tx.GetEndpoint(ctx, a.TeamID, id)
+		// Locked: UpdateEndpoint writes the state columns back too.
+		ep, err := tx.LockEndpoint(ctx, a.TeamID, id)
 		if err != nil {
 			return err
 		}
