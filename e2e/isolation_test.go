@@ -93,7 +93,7 @@ func TestRateLimitPostponesWithoutFailing(t *testing.T) {
 func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	t.Parallel()
 	clock := &gateClock{t: time.Now()}
-	e := newEnv(t, envOptions{gate: &delivery.GateOptions{BreakerThreshold: 2, BreakerCooldown: 1500 * time.Millisecond, Now: clock.Now},
+	e := newEnv(t, envOptions{gate: &delivery.GateOptions{BreakerThreshold: 2, BreakerMinDeliveries: 1, BreakerCooldown: 1500 * time.Millisecond, Now: clock.Now},
 		schedule: delivery.Schedule{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}})
 	src := e.stripeSource()
 	var healthy atomic.Bool

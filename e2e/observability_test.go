@@ -102,7 +102,7 @@ func (e *env) waitMetrics(want ...string) string {
 func TestMetricsAndLogsAfterIngestAndDelivery(t *testing.T) {
 	t.Parallel()
 	e, logs := observedEnv(t, envOptions{maxBody: 4096,
-		gate: &delivery.GateOptions{BreakerThreshold: 1, BreakerCooldown: time.Minute}})
+		gate: &delivery.GateOptions{BreakerThreshold: 1, BreakerMinDeliveries: 1, BreakerCooldown: time.Minute}})
 	src := e.stripeSource()
 	ok := &sink{}
 	okSrv := httptest.NewServer(ok)

@@ -15,9 +15,18 @@ import (
 
 // GateOptions tune endpoint isolation.
 type GateOptions struct {
-	// BreakerThreshold is how many consecutive failures open an endpoint's
-	// circuit (default 5).
+	// BreakerThreshold is how many failed attempts within BreakerWindow it
+	// takes, at least, to open an endpoint's circuit (default 5).
 	BreakerThreshold int
+	// BreakerMinDeliveries is how many distinct deliveries must have been
+	// attempted within BreakerWindow (default 10), and BreakerFailureRate
+	// the share of them whose last attempt failed (default 0.5), for the
+	// circuit to open: a few payloads that fail on their own, retried
+	// again and again, never open it while the endpoint takes the others.
+	BreakerMinDeliveries int
+	BreakerFailureRate   float64
+	// BreakerWindow is how far back attempts count (default 60 s).
+	BreakerWindow time.Duration
 	// BreakerCooldown is the first open period; each failed probe doubles
 	// it up to BreakerMaxCooldown (defaults 30 s and 10 min).
 	BreakerCooldown    time.Duration
@@ -81,6 +90,15 @@ type Gate struct {
 func NewGate(rdb redis.UniversalClient, opt GateOptions) *Gate {
 	if opt.BreakerThreshold <= 0 {
 		opt.BreakerThreshold = 5
+	}
+	if opt.BreakerMinDeliveries <= 0 {
+		opt.BreakerMinDeliveries = 10
+	}
+	if opt.BreakerFailureRate <= 0 || opt.BreakerFailureRate > 1 {
+		opt.BreakerFailureRate = 0.5
+	}
+	if opt.BreakerWindow <= 0 {
+		opt.BreakerWindow = time.Minute
 	}
 	if opt.BreakerCooldown <= 0 {
 		opt.BreakerCooldown = 30 * time.Second
@@ -174,6 +192,12 @@ func str(v any) string {
 	return s
 }
 
+// GiveUpProbe frees a half-open circuit's probe slot unused (the worker
+// found a better delivery to probe with), so the next attempt may probe.
+func (g *Gate) GiveUpProbe(ctx context.Context, endpointID string) {
+	g.endProbe(ctx, endpointID, true)
+}
+
 func (g *Gate) endProbe(ctx context.Context, id string, probe bool) {
 	if probe {
 		g.rdb.Del(ctx, key(id, "probe"))
@@ -222,6 +246,10 @@ func (g *Gate) takeSlots(ctx context.Context, l Limits, now time.Time, n int) (f
 
 // Outcome is what an attempt told the gate.
 type Outcome struct {
+	// DeliveryID names the delivery the attempt was for: the breaker
+	// counts deliveries, so one payload failing again and again counts
+	// once. Empty: the attempt counts as a delivery of its own.
+	DeliveryID string
 	Success    bool
 	Status     int
 	RetryAfter time.Duration
@@ -232,27 +260,75 @@ func slowDown(status int) bool {
 	return status == 429 || status == 502 || status == 503 || status == 504
 }
 
+// windowScript records one attempt in the endpoint's window: KEYS are the
+// deliveries attempted (ZSET, scored by time), those whose last attempt
+// failed (ZSET) and the failed-attempt counter; ARGV now (ms), window (ms),
+// the delivery id and 1 for a failure. It drops what fell out of the
+// window and returns {deliveries, failing deliveries, failed attempts}.
+var windowScript = redis.NewScript(`
+local now, w = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - w)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - w)
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+local fails = 0
+if ARGV[4] == '1' then
+  redis.call('ZADD', KEYS[2], now, ARGV[3])
+  fails = redis.call('INCR', KEYS[3])
+  redis.call('PEXPIRE', KEYS[3], w)
+else
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  fails = tonumber(redis.call('GET', KEYS[3]) or '0')
+end
+redis.call('PEXPIRE', KEYS[1], w)
+redis.call('PEXPIRE', KEYS[2], w)
+return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), fails}
+`)
+
 // Report feeds an attempt's outcome to the breaker and returns the state
-// it leaves the endpoint in. Success closes the circuit; failures count,
-// and the threshold (or a failed probe) opens it for a doubling cool-down;
-// 429/502/503/504 and Retry-After hold the endpoint for that long.
+// it leaves the endpoint in. The circuit opens on the endpoint's failure
+// rate: within BreakerWindow, at least BreakerThreshold failed attempts,
+// at least BreakerMinDeliveries distinct deliveries attempted, and the
+// last attempt of at least BreakerFailureRate of them failed. A failed
+// probe opens it again for a doubling cool-down; a good probe closes it
+// and forgets the window. 429/502/503/504 and Retry-After hold the
+// endpoint for that long whatever the rate.
 func (g *Gate) Report(ctx context.Context, endpointID string, o Outcome, probe bool) (BreakerState, error) {
-	if o.Success {
+	now := g.opt.Now()
+	if o.Success && probe {
 		err := g.rdb.Del(ctx, key(endpointID, "fails"), key(endpointID, "level"), key(endpointID, "hold"),
-			key(endpointID, "hold_reason"), key(endpointID, "probe")).Err()
+			key(endpointID, "hold_reason"), key(endpointID, "probe"), key(endpointID, "seen"), key(endpointID, "failing")).Err()
 		return BreakerClosed, err
 	}
-	fails, err := g.rdb.Incr(ctx, key(endpointID, "fails")).Result()
-	if err != nil {
-		return BreakerClosed, fmt.Errorf("gate: %w", err)
+	id := o.DeliveryID
+	if id == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = "a:" + hex.EncodeToString(b)
 	}
-	now := g.opt.Now()
+	failed := "0"
+	if !o.Success {
+		failed = "1"
+	}
+	res, err := windowScript.Run(ctx, g.rdb, []string{key(endpointID, "seen"), key(endpointID, "failing"), key(endpointID, "fails")},
+		now.UnixMilli(), g.opt.BreakerWindow.Milliseconds(), id, failed).Int64Slice()
+	if err != nil || len(res) != 3 {
+		return BreakerClosed, fmt.Errorf("gate: window: %v", err)
+	}
+	if o.Success {
+		return BreakerClosed, nil
+	}
+	seen, failing, fails := res[0], res[1], res[2]
 	var hold time.Duration
 	reason := ""
-	if probe || fails >= int64(g.opt.BreakerThreshold) {
+	if probe || (fails >= int64(g.opt.BreakerThreshold) && seen >= int64(g.opt.BreakerMinDeliveries) &&
+		float64(failing) >= g.opt.BreakerFailureRate*float64(seen)) {
 		level, _ := g.rdb.Incr(ctx, key(endpointID, "level")).Result()
 		cool := time.Duration(float64(g.opt.BreakerCooldown) * math.Pow(2, float64(max(level-1, 0))))
-		hold, reason = min(cool, g.opt.BreakerMaxCooldown), strconv.FormatInt(fails, 10)+" consecutive failures"
+		hold = min(cool, g.opt.BreakerMaxCooldown)
+		reason = fmt.Sprintf("%d of %d deliveries failing in the last %s", failing, seen, g.opt.BreakerWindow)
+		if probe {
+			reason = "probe failed"
+		}
 	}
 	if slowDown(o.Status) || o.RetryAfter > 0 {
 		if ra := min(max(o.RetryAfter, time.Second), MaxRetryAfter); ra > hold {
@@ -268,7 +344,6 @@ func (g *Gate) Report(ctx context.Context, endpointID string, o Outcome, probe b
 	_, err = g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, key(endpointID, "hold"), until, ttl)
 		p.Set(ctx, key(endpointID, "hold_reason"), reason, ttl)
-		p.Expire(ctx, key(endpointID, "fails"), ttl)
 		p.Expire(ctx, key(endpointID, "level"), ttl)
 		p.Del(ctx, key(endpointID, "probe"))
 		return nil

@@ -2,6 +2,8 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +31,87 @@ func newGate(t *testing.T) (*delivery.Gate, *clock) {
 	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
 	t.Cleanup(func() { _ = rdb.Close() })
 	c := &clock{t: time.Now()}
-	return delivery.NewGate(rdb, delivery.GateOptions{BreakerThreshold: 3, BreakerCooldown: time.Minute, Now: c.now}), c
+	return delivery.NewGate(rdb, delivery.GateOptions{BreakerThreshold: 3, BreakerMinDeliveries: 3, BreakerCooldown: time.Minute, Now: c.now}), c
+}
+
+// newDefaultGate is a gate with the default breaker settings (at least 5
+// failed attempts and 10 deliveries in 60 s, half of them failing).
+func newDefaultGate(t *testing.T) (*delivery.Gate, *clock) {
+	opt := testenv.Redis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: opt.DB})
+	t.Cleanup(func() { _ = rdb.Close() })
+	c := &clock{t: time.Now()}
+	return delivery.NewGate(rdb, delivery.GateOptions{Now: c.now}), c
+}
+
+// A few payloads that fail on their own, retried again and again among
+// good deliveries and then alone, never open the circuit: the breaker
+// weighs failing deliveries against the endpoint's others.
+func TestGateFewBadPayloadsKeepCircuitClosed(t *testing.T) {
+	ctx := context.Background()
+	g, c := newDefaultGate(t)
+	const ep = "ep_rate1"
+	report := func(id string, ok bool) {
+		t.Helper()
+		o := delivery.Outcome{DeliveryID: id, Success: ok, Status: 200}
+		if !ok {
+			o.Status = 500
+		}
+		st, err := g.Report(ctx, ep, o, false)
+		testenv.Must(t, err)
+		if st != delivery.BreakerClosed {
+			t.Fatalf("circuit opened at %s (ok=%v)", id, ok)
+		}
+	}
+	// 30 events, every sixth one a bad payload: 5 failing of 30.
+	for i := range 30 {
+		id := fmt.Sprintf("dlv_%02d", i)
+		report(id, i%6 != 0)
+		c.add(100 * time.Millisecond)
+	}
+	// The good ones are delivered; the bad ones keep failing, alone.
+	for range 4 {
+		for i := 0; i < 30; i += 6 {
+			report(fmt.Sprintf("dlv_%02d", i), false)
+		}
+		c.add(5 * time.Second)
+	}
+	if st, _, err := g.State(ctx, ep); err != nil || st != delivery.BreakerClosed {
+		t.Fatalf("state %s (%v), want closed", st, err)
+	}
+	if v, err := g.Acquire(ctx, delivery.Limits{EndpointID: ep}); err != nil || v.Wait != 0 {
+		t.Fatalf("a good delivery waits: %+v %v", v, err)
+	}
+}
+
+// An endpoint failing every delivery opens its circuit once enough of
+// them failed within the window; failures that left the window count no
+// more.
+func TestGateSustainedFailureOpens(t *testing.T) {
+	ctx := context.Background()
+	g, c := newDefaultGate(t)
+	const ep = "ep_rate2"
+	// Nine deliveries failed two minutes ago: outside the window.
+	for i := range 9 {
+		st, err := g.Report(ctx, ep, delivery.Outcome{DeliveryID: fmt.Sprintf("old_%d", i), Status: 500}, false)
+		testenv.Must(t, err)
+		if st != delivery.BreakerClosed {
+			t.Fatalf("opened after %d deliveries", i+1)
+		}
+	}
+	c.add(2 * time.Minute)
+	for i := range 10 {
+		st, err := g.Report(ctx, ep, delivery.Outcome{DeliveryID: fmt.Sprintf("dlv_%d", i), Status: 500}, false)
+		testenv.Must(t, err)
+		if want := map[bool]delivery.BreakerState{true: delivery.BreakerOpen, false: delivery.BreakerClosed}[i == 9]; st != want {
+			t.Fatalf("after %d failing deliveries: %s, want %s", i+1, st, want)
+		}
+		c.add(time.Second)
+	}
+	v, err := g.Acquire(ctx, delivery.Limits{EndpointID: ep})
+	if err != nil || v.Wait <= 0 || !strings.Contains(v.Reason, "10 of 10 deliveries failing") {
+		t.Fatalf("open circuit: %+v %v", v, err)
+	}
 }
 
 func TestGateBreakerOpensProbesAndCloses(t *testing.T) {

@@ -218,6 +218,14 @@ func (r *Relay) deliverEndpoint(ctx context.Context, manual bool, now time.Time,
 		case err != nil: // Redis trouble: isolation is best effort, delivery is not
 			r.log.Warn("gate_unavailable", "endpoint_id", c0.EndpointID, "error", err.Error())
 		default:
+			if v.Probe {
+				var handed bool
+				if cs, handed = r.pickProbe(ctx, cs, now); handed {
+					v.Release()
+					r.gate.GiveUpProbe(ctx, c0.EndpointID)
+					return r.postpone(ctx, cs, manual, now, r.shareDelay(), "circuit half-open: probing with a new delivery")
+				}
+			}
 			if v.Granted < len(cs) {
 				if strings.HasPrefix(v.Reason, "circuit open") {
 					r.m.Breaker(c0.EndpointID, metrics.BreakerOpen)
@@ -261,14 +269,48 @@ func (r *Relay) deliverEndpoint(ctx context.Context, manual bool, now time.Time,
 		}
 		wg.Wait()
 	}
-	r.reportGate(ctx, c0.EndpointID, gate, results, sent)
+	r.reportGate(ctx, c0.EndpointID, gate, cs, results, sent)
 	return errors.Join(postponeErr, r.finish(ctx, cs, manual, now, results, sent))
 }
 
+// pickProbe chooses the attempt a half-open circuit probes with: the
+// oldest delivery that never failed (attempt 1) goes first. When the group
+// has none but the endpoint has such a delivery due, its task is enqueued
+// now and handed is true: the group waits and that delivery probes.
+func (r *Relay) pickProbe(ctx context.Context, cs []*store.Claimed, now time.Time) ([]*store.Claimed, bool) {
+	best := -1
+	for i, c := range cs {
+		if c.Attempt == 1 && (best < 0 || c.DeliveryID < cs[best].DeliveryID) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		out := make([]*store.Claimed, 0, len(cs))
+		out = append(out, cs[best])
+		out = append(out, cs[:best]...)
+		return append(out, cs[best+1:]...), false
+	}
+	id, err := r.st.OldestFreshDue(ctx, cs[0].EndpointID, now)
+	if err != nil || id == "" {
+		if err != nil {
+			r.log.Warn("probe_pick_failed", "endpoint_id", cs[0].EndpointID, "error", err.Error())
+		}
+		return cs, false
+	}
+	t := task.NewDeliver(task.Deliver{DeliveryID: id, EndpointID: cs[0].EndpointID, Attempt: 1}, "p"+strconv.FormatInt(now.UnixNano(), 36), time.Time{})
+	if err := r.enqueue(ctx, t); err != nil {
+		r.log.Warn("enqueue_failed", "delivery_id", id, "error", err.Error())
+		return cs, false
+	}
+	return cs, true
+}
+
 // reportGate feeds the sent attempts' outcomes to the breaker, in order.
-// A success only resets state that exists: when the endpoint had none and
-// nothing failed before it in the group, there is nothing to tell Redis.
-func (r *Relay) reportGate(ctx context.Context, endpointID string, v delivery.Verdict, results []delivery.Result, sent []http.Header) {
+// The breaker weighs failures against the endpoint's other deliveries, so
+// once anything failed every success counts; but when the endpoint had no
+// failures in its window and nothing failed before in the group, there is
+// nothing to tell Redis.
+func (r *Relay) reportGate(ctx context.Context, endpointID string, v delivery.Verdict, cs []*store.Claimed, results []delivery.Result, sent []http.Header) {
 	if r.gate == nil {
 		return
 	}
@@ -277,7 +319,7 @@ func (r *Relay) reportGate(ctx context.Context, endpointID string, v delivery.Ve
 		if sent[i] == nil {
 			continue
 		}
-		o := delivery.Outcome{Success: res.Succeeded(), Status: res.Status, RetryAfter: res.RetryAfter}
+		o := delivery.Outcome{DeliveryID: cs[i].DeliveryID, Success: res.Succeeded(), Status: res.Status, RetryAfter: res.RetryAfter}
 		if o.Success && !dirty {
 			r.m.Breaker(endpointID, metrics.BreakerClosed)
 			continue
@@ -288,7 +330,9 @@ func (r *Relay) reportGate(ctx context.Context, endpointID string, v delivery.Ve
 			continue
 		}
 		r.m.Breaker(endpointID, breakerGauge(state))
-		dirty = !o.Success
+		if !o.Success {
+			dirty = true
+		}
 	}
 }
 
@@ -303,7 +347,7 @@ func (r *Relay) postpone(ctx context.Context, cs []*store.Claimed, manual bool, 
 		reqs[i] = store.ClaimRequest{DeliveryID: c.DeliveryID, N: c.Attempt}
 		r.m.Postponed(c.EndpointID)
 	}
-	if err := r.st.PostponeAttempts(ctx, reqs, until); err != nil {
+	if err := r.st.PostponeAttempts(ctx, reqs, until, heldReason(reason)); err != nil {
 		return err
 	}
 	r.log.Debug("delivery_postponed", "delivery_id", cs[0].DeliveryID, "count", len(cs), "endpoint_id", cs[0].EndpointID,
@@ -311,6 +355,22 @@ func (r *Relay) postpone(ctx context.Context, cs []*store.Claimed, manual bool, 
 	// A fresh task id: the running task still holds this attempt's id.
 	r.enqueueGroups(ctx, reqs, cs[0].EndpointID, manual, "w"+strconv.FormatInt(now.UnixNano(), 36), until)
 	return nil
+}
+
+// heldReason words a gate's reason to wait for the delivery pages, which
+// show "held: <reason> until T".
+func heldReason(reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "circuit open: "):
+		return "endpoint circuit open (" + strings.TrimPrefix(reason, "circuit open: ") + ")"
+	case strings.HasPrefix(reason, "circuit half-open"):
+		return "endpoint circuit half-open, waiting for the probe"
+	case strings.HasPrefix(reason, "rate limit "):
+		return "rate limited (" + strings.TrimPrefix(reason, "rate limit ") + ")"
+	case strings.HasSuffix(reason, " in flight"):
+		return "in-flight cap (" + reason + ")"
+	}
+	return reason
 }
 
 // enqueueGroups enqueues one task per attempt number for deliveries of

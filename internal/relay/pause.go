@@ -25,7 +25,7 @@ func (r *Relay) hold(ctx context.Context, cs []*store.Claimed, now time.Time) er
 		reqs[i] = store.ClaimRequest{DeliveryID: c.DeliveryID, N: c.Attempt}
 		r.m.Postponed(c.EndpointID)
 	}
-	if err := r.st.PostponeAttempts(ctx, reqs, now.Add(PauseHold)); err != nil {
+	if err := r.st.PostponeAttempts(ctx, reqs, now.Add(PauseHold), "endpoint paused"); err != nil {
 		return err
 	}
 	r.log.Debug("delivery_held", "delivery_id", cs[0].DeliveryID, "count", len(cs), "endpoint_id", cs[0].EndpointID,

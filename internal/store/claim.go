@@ -57,7 +57,7 @@ type ClaimRequest struct {
 // than that.
 const claimSQL = `WITH r AS (SELECT * FROM json_to_recordset($4::json) AS r(id text, n int)),
 c AS (
-	UPDATE deliveries d SET attempts = d.attempts + 1, updated_at = $1,
+	UPDATE deliveries d SET attempts = d.attempts + 1, updated_at = $1, held_reason = '',
 		next_attempt_at = $1::timestamptz + (COALESCE(NULLIF(ep.timeout_ms, 0), $2) + $3) * interval '1 millisecond'
 	FROM endpoints ep, r
 	WHERE d.id = ANY($5::text[]) AND ep.id = d.endpoint_id AND d.id = r.id AND d.status = 'pending'
@@ -292,15 +292,18 @@ func (s *Store) FinishAttempt(ctx context.Context, a *Attempt, o Outcome, now ti
 	return s.FinishAttempts(ctx, []Finished{{Attempt: a, Outcome: o}}, now)
 }
 
-// postponeSQL gives claimed attempts back: attempts goes back to n-1.
-const postponeSQL = `UPDATE deliveries d SET attempts = d.attempts - 1, next_attempt_at = $1
+// postponeSQL gives claimed attempts back: attempts goes back to n-1,
+// and held_reason says why ($4).
+const postponeSQL = `UPDATE deliveries d SET attempts = d.attempts - 1, next_attempt_at = $1, held_reason = $4
 	FROM json_to_recordset($2::json) AS r(id text, n int)
 	WHERE d.id = ANY($3::text[]) AND d.id = r.id AND d.attempts = r.n AND d.status = 'pending'`
 
 // PostponeAttempts gives back claimed attempts that were not sent (the
 // endpoint's gate or the worker's share said wait), in one statement:
 // attempts goes back to n-1, due at until. No attempt number is used up.
-func (s *Store) PostponeAttempts(ctx context.Context, reqs []ClaimRequest, until time.Time) error {
+// reason ("endpoint circuit open", "rate limit 5/s", …) is kept on the
+// row (held_reason) until the next claim, for the pages.
+func (s *Store) PostponeAttempts(ctx context.Context, reqs []ClaimRequest, until time.Time, reason string) error {
 	if len(reqs) == 0 {
 		return nil
 	}
@@ -312,7 +315,7 @@ func (s *Store) PostponeAttempts(ctx context.Context, reqs []ClaimRequest, until
 	if err != nil {
 		return err
 	}
-	if _, err := st.ExecContext(ctx, until, string(arg), idArray(reqs)); err != nil {
+	if _, err := st.ExecContext(ctx, until, string(arg), idArray(reqs), reason); err != nil {
 		return fmt.Errorf("store: postpone %d deliveries: %w", len(reqs), err)
 	}
 	return nil
@@ -320,7 +323,7 @@ func (s *Store) PostponeAttempts(ctx context.Context, reqs []ClaimRequest, until
 
 // Postpone is PostponeAttempts for one claimed attempt n.
 func (s *Store) Postpone(ctx context.Context, deliveryID string, n int, until time.Time) error {
-	return s.PostponeAttempts(ctx, []ClaimRequest{{DeliveryID: deliveryID, N: n}}, until)
+	return s.PostponeAttempts(ctx, []ClaimRequest{{DeliveryID: deliveryID, N: n}}, until, "")
 }
 
 // deferSQL moves unclaimed, due deliveries to until; it returns them with

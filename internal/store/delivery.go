@@ -29,8 +29,11 @@ type Delivery struct {
 	NextAttemptAt *time.Time `bun:"next_attempt_at"`
 	LastStatus    int        `bun:"last_status"`
 	LastError     string     `bun:"last_error"`
-	CreatedAt     time.Time  `bun:"created_at"`
-	UpdatedAt     time.Time  `bun:"updated_at"`
+	// HeldReason says why a pending delivery waits without an attempt
+	// (circuit open, rate limit, …; relay.postpone); empty when not held.
+	HeldReason string    `bun:"held_reason"`
+	CreatedAt  time.Time `bun:"created_at"`
+	UpdatedAt  time.Time `bun:"updated_at"`
 }
 
 // Attempt is one HTTP request made for a delivery.

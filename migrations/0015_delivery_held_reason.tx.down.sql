@@ -1,0 +1,1 @@
+ALTER TABLE deliveries DROP COLUMN held_reason;
