@@ -38,6 +38,10 @@ type Deps struct {
 	// NoMetricsRoute keeps /metrics off this app: production without a
 	// token serves it only on its separate listener.
 	NoMetricsRoute bool
+	// TrustedProxies are the addresses or CIDRs of the proxies whose
+	// X-Forwarded-For gives c.IP(); from anyone else the header is ignored
+	// (spoofable). Empty trusts none.
+	TrustedProxies []string
 }
 
 // New builds the Fiber app.
@@ -65,6 +69,14 @@ func New(d Deps) *fiber.App {
 		// (a pre-parsed form is re-encoded, not the bytes sent), and forms
 		// are parsed on demand after guardBody.
 		DisablePreParseMultipartForm: true,
+		// The client address (sign-in throttling, audit rows, rejected
+		// requests) comes from X-Forwarded-For only when the peer is a
+		// trusted proxy; IP validation makes c.IP() the header's first
+		// valid address rather than its raw text.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          d.TrustedProxies,
+		ProxyHeader:             fiber.HeaderXForwardedFor,
+		EnableIPValidation:      true,
 	})
 	s.routes(app)
 	if d.Mount != nil {

@@ -236,7 +236,7 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 		defer queues.Close()
 		a := api.New(api.Deps{Relay: d.relay, Dispatcher: dispatcher, Batcher: batcher, Logger: d.log, MaxBodyBytes: cfg.MaxBodyBytes,
 			PublicURL: cfg.PublicURL, Ready: d.ready(), Metrics: d.metrics, MetricsToken: cfg.MetricsToken,
-			NoMetricsRoute: !cfg.MetricsOnListen(), Mount: func(app *fiber.App) { dash.Mount(app); dash.MountQueues(app, queues) }})
+			NoMetricsRoute: !cfg.MetricsOnListen(), TrustedProxies: cfg.TrustedProxies, Mount: func(app *fiber.App) { dash.Mount(app); dash.MountQueues(app, queues) }})
 		app = a
 		go func() { errc <- a.Listen(cfg.Listen) }()
 		d.log.Info("http_listening", "addr", cfg.Listen, "public_url", cfg.PublicURL)

@@ -62,6 +62,11 @@ type Config struct {
 	// AllowCIDRs is HOOKRELAY_ALLOW_CIDRS: address ranges the SSRF guard lets
 	// through. Local mode defaults to loopback; production to none.
 	AllowCIDRs []netip.Prefix
+	// TrustedProxies is HOOKRELAY_TRUSTED_PROXIES: addresses or CIDRs of
+	// the load balancers in front of serve. Only a request arriving from
+	// one of them has its client address taken from X-Forwarded-For (sign-in
+	// throttling and the audit log key on it); empty trusts none.
+	TrustedProxies []string
 	// TeamCreation is HOOKRELAY_TEAM_CREATION: who may create teams in the
 	// dashboard, "owners" (owners of the first team, the default) or
 	// "anyone" (every signed-in user).
@@ -222,6 +227,18 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 		c.AllowCIDRs = append(c.AllowCIDRs, p.Masked())
 	}
+	for _, s := range strings.Split(getenv("HOOKRELAY_TRUSTED_PROXIES"), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(s); err != nil {
+			if _, err := netip.ParseAddr(s); err != nil {
+				errs = append(errs, fmt.Errorf("HOOKRELAY_TRUSTED_PROXIES: %q is neither a CIDR nor an IP address", s))
+				continue
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, s)
+	}
 	switch c.Env {
 	case EnvLocal:
 	case EnvProduction:
@@ -283,6 +300,7 @@ func (c *Config) Redacted() [][2]string {
 		{"HOOKRELAY_RETRY_SCHEDULE", c.RetrySchedule},
 		{"HOOKRELAY_RETRY_JITTER", strconv.FormatFloat(c.RetryJitter, 'f', -1, 64)},
 		{"HOOKRELAY_ALLOW_CIDRS", strings.Join(cidrs, ",")},
+		{"HOOKRELAY_TRUSTED_PROXIES", strings.Join(c.TrustedProxies, ",")},
 		{"HOOKRELAY_WORKER_CONCURRENCY", strconv.Itoa(c.WorkerConcurrency)},
 		{"HOOKRELAY_POLL_INTERVAL", c.PollInterval.String()},
 		{"HOOKRELAY_SWEEP_INTERVAL", c.SweepInterval.String()},

@@ -80,3 +80,19 @@ func TestTeamCreation(t *testing.T) {
 		t.Fatalf("a bad value is accepted: %v", err)
 	}
 }
+
+// TestTrustedProxies: addresses and CIDRs are kept as given; anything
+// else is refused, naming the variable and the value.
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(env(map[string]string{"HOOKRELAY_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.1 ,"}))
+	if err != nil || strings.Join(c.TrustedProxies, "|") != "10.0.0.0/8|192.0.2.1" {
+		t.Fatalf("trusted proxies %q, %v", c.TrustedProxies, err)
+	}
+	if c, err = Load(env(nil)); err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default trusts %q, %v", c.TrustedProxies, err)
+	}
+	_, err = Load(env(map[string]string{"HOOKRELAY_TRUSTED_PROXIES": "10.0.0.0/8,lb.internal"}))
+	if err == nil || !strings.Contains(err.Error(), "HOOKRELAY_TRUSTED_PROXIES") || !strings.Contains(err.Error(), "lb.internal") {
+		t.Fatalf("bad proxy accepted or not named: %v", err)
+	}
+}

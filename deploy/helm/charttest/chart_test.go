@@ -46,7 +46,8 @@ var valueSets = map[string]func() map[string]any{
 				"annotations": map[string]any{"cert-manager.io/cluster-issuer": "letsencrypt"},
 				"tls":         []any{map[string]any{"secretName": "hooks-tls", "hosts": []any{"hooks.example.org"}}}},
 			"serviceMonitor": map[string]any{"enabled": true, "labels": map[string]any{"release": "prom"}},
-			"config":         map[string]any{"notifyURL": "https://ops.example.org/hook", "extraEnv": map[string]any{"HOOKRELAY_ALLOW_CIDRS": "10.0.0.0/8"}},
+			"config": map[string]any{"notifyURL": "https://ops.example.org/hook", "trustedProxies": "10.244.0.0/16",
+				"extraEnv": map[string]any{"HOOKRELAY_ALLOW_CIDRS": "10.0.0.0/8"}},
 		}
 	},
 	"fixed-size+custom-resources": func() map[string]any {
@@ -209,6 +210,9 @@ func TestChartRendersStrictly(t *testing.T) {
 			}
 			if got := strings.Join(c.Args, " "); got != "serve" {
 				t.Errorf("serve args %q", got)
+			}
+			if want := map[bool]string{true: "10.244.0.0/16"}[name == "ingress+servicemonitor+existingSecret"]; env(c, "HOOKRELAY_TRUSTED_PROXIES") != want {
+				t.Errorf("serve HOOKRELAY_TRUSTED_PROXIES %q, want %q", env(c, "HOOKRELAY_TRUSTED_PROXIES"), want)
 			}
 			w := worker.Spec.Template.Spec.Containers[0]
 			if w.LivenessProbe == nil || w.LivenessProbe.HTTPGet.Path != "/healthz" || env(w, "HOOKRELAY_METRICS_LISTEN") == "" {

@@ -78,6 +78,10 @@ Optional secret keys are optional refs, so an existingSecret may omit them.
 - name: HOOKRELAY_NOTIFY_URL
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.config.trustedProxies }}
+- name: HOOKRELAY_TRUSTED_PROXIES
+  value: {{ . | quote }}
+{{- end }}
 {{- range $k, $v := .Values.config.extraEnv }}
 - name: {{ $k }}
   value: {{ $v | quote }}
