@@ -30,6 +30,13 @@ type tab struct {
 // within limit.
 func newTab(t *testing.T, base string, limit time.Duration) *tab {
 	t.Helper()
+	return newTabShots(t, base, limit, true)
+}
+
+// newTabShots is newTab; clean false keeps the screenshots earlier tests
+// left (a short test adds its own, numbered after theirs).
+func newTabShots(t *testing.T, base string, limit time.Duration, clean bool) *tab {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("%s missing (%v): run `make test` or deploy/test-deps.sh, which install Debian's chromium", chromiumPath, err)
 	}
@@ -55,7 +62,9 @@ func newTab(t *testing.T, base string, limit time.Duration) *tab {
 	// Only this run's pictures: a failure shot of an earlier run misleads.
 	old, _ := filepath.Glob(filepath.Join(shots, "browser-*.png"))
 	for _, f := range old {
-		_ = os.Remove(f)
+		if clean {
+			_ = os.Remove(f)
+		}
 	}
 	return &tab{t: t, ctx: bctx, base: base, shots: shots}
 }

@@ -67,6 +67,7 @@ type Dashboard struct {
 	pages  map[string]*template.Template
 	assets *assets
 	secure bool
+	queues *QueueConsole // set by MountQueues, for the navigation's link
 }
 
 // New parses the embedded templates and fingerprints the static assets; a

@@ -1,9 +1,12 @@
 package dashboard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,34 +62,80 @@ func (d *Dashboard) MountQueues(app *fiber.App, q *QueueConsole) {
 	}
 	app.All(QueuesPath, h)
 	app.All(QueuesPath+"/*", h)
+	d.queues = q
+}
+
+// queuesRole is the user's role in the operator team when it may open the
+// queue console ("" otherwise, or without a console).
+func (d *Dashboard) queuesRole(c *fiber.Ctx) string {
+	cur := current(c)
+	if d.queues == nil || cur == nil {
+		return ""
+	}
+	op, err := d.queues.operatorTeam(c.UserContext(), d.Relay.Store())
+	if err != nil {
+		return ""
+	}
+	for _, m := range cur.Teams {
+		if m.TeamID == op && relay.Allowed(m.Role, relay.PermMembers) {
+			return m.Role
+		}
+	}
+	return ""
 }
 
 // serveQueues picks the console the signed-in user may use.
 func (d *Dashboard) serveQueues(q *QueueConsole) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		op, err := q.operatorTeam(c.UserContext(), d.Relay.Store())
-		if err != nil {
+		if _, err := q.operatorTeam(c.UserContext(), d.Relay.Store()); err != nil {
 			return err
 		}
-		role := ""
-		for _, m := range current(c).Teams {
-			if m.TeamID == op {
-				role = m.Role
-			}
-		}
-		if !relay.Allowed(role, relay.PermMembers) {
+		role := d.queuesRole(c)
+		if role == "" {
 			return relay.ErrForbidden
 		}
 		if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && !d.sameOrigin(c) {
 			return fiber.NewError(fiber.StatusForbidden, "This request did not come from hookrelay's queue console.")
 		}
-		// The console's page needs inline scripts and web fonts; it is
-		// still never framed.
-		c.Response().Header.Del(fiber.HeaderContentSecurityPolicy)
+		// The console's page needs inline scripts and styles (its React
+		// build); everything else stays on this origin: its Google web
+		// fonts are refused (font-src, style-src), so it renders with the
+		// system's fonts and tells no outside host who opens it.
+		c.Set(fiber.HeaderContentSecurityPolicy, queuesCSP)
+		h := q.readH
 		if relay.Allowed(role, relay.PermOwner) {
-			return q.fullH(c)
+			h = q.fullH
 		}
-		return q.readH(c)
+		if err := h(c); err != nil {
+			return err
+		}
+		addQueuesBar(c)
+		return nil
+	}
+}
+
+// queuesCSP is the queue console's Content-Security-Policy.
+const queuesCSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
+	"font-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// queuesBar is put at the top of the console's page: the way back to the
+// dashboard, and a word on small screens, where the console is not usable.
+const queuesBar = `<div id="hookrelay-bar" style="position:fixed;z-index:99999;left:0;right:0;bottom:0;` +
+	`padding:6px 12px;background:#1f2328;color:#fff;font:14px system-ui,sans-serif">` +
+	`<a href="/" style="color:#fff;font-weight:600">&larr; Back to hookrelay</a> ` +
+	`<span>&middot; Queue console (asynqmon) for operators. It is built for wide screens; on a phone, ` +
+	`use the dashboard's pages instead.</span></div>`
+
+// addQueuesBar adds queuesBar to the console's HTML page (not to its
+// API answers or assets).
+func addQueuesBar(c *fiber.Ctx) {
+	if !strings.HasPrefix(string(c.Response().Header.ContentType()), fiber.MIMETextHTML) {
+		return
+	}
+	body := c.Response().Body()
+	if i := bytes.Index(body, []byte("<body>")); i >= 0 {
+		i += len("<body>")
+		c.Response().SetBody(slices.Concat(body[:i], []byte(queuesBar), body[i:]))
 	}
 }
 

@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,31 @@ func TestQueueConsoleFullForOwners(t *testing.T) {
 	testenv.Must(t, err)
 	if !info.Paused {
 		t.Fatal("the owner's pause did not pause the queue")
+	}
+}
+
+// Issue 11 item 13: the console is in the navigation of those who may open
+// it, keeps to its own origin (no outside fonts) and has a way back.
+func TestQueueConsoleNavAndCSP(t *testing.T) {
+	h := queuesHarness(t)
+	owner := h.signIn(store.RoleOwner)
+	wantBody(t, owner.get("/"), `<a href="/admin/queues"`)
+	if strings.Contains(h.signIn(store.RoleMember).get("/").body, `href="/admin/queues"`) {
+		t.Fatal("a member is offered the queue console")
+	}
+	r := owner.get("/admin/queues")
+	wantStatus(t, r, http.StatusOK)
+	csp := r.header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'self'", "font-src 'self'", "style-src 'self' 'unsafe-inline'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Fatalf("console CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "googleapis") {
+		t.Fatalf("console CSP lets outside fonts in: %q", csp)
+	}
+	wantBody(t, r, `id="hookrelay-bar"`, `&larr; Back to hookrelay</a>`, `<a href="/"`, "on a phone")
+	if strings.Contains(owner.get("/admin/queues/api/queues").body, "hookrelay-bar") {
+		t.Fatal("the bar is added to the console's API answers")
 	}
 }

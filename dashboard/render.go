@@ -63,6 +63,7 @@ func (d *Dashboard) render(c *fiber.Ctx, name string, data fiber.Map) error {
 			}
 		}
 	}
+	data["ShowQueues"] = d.queuesRole(c) != ""
 	data["CSRF"] = d.csrfToken(c)
 	data["Flash"] = d.takeFlash(c)
 	if _, ok := data["Errors"].(FieldErrors); !ok {
