@@ -81,7 +81,9 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) 
 		q = whereMatch(q, "event_type", f.EventType)
 	}
 	if f.Status != "" {
-		q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.status = ?)", f.Status)
+		// d.team_id lets a failed or cancelled filter merge with the
+		// team's deliveries in that status alone (migration 0014).
+		q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.team_id = event.team_id AND d.status = ?)", f.Status)
 	}
 	if f.EndpointID != "" {
 		q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.endpoint_id = ?)", f.EndpointID)
