@@ -5,7 +5,7 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test test-stress bench chaos build fmt lint clean
+.PHONY: run test test-stress bench bench-size chaos build fmt lint clean
 
 run:
 	deploy/run-local.sh
@@ -31,6 +31,14 @@ test-stress:
 bench:
 	deploy/local-services.sh
 	$(GO) run ./deploy/bench
+
+# The dashboard and API at size: seeds BENCH_SIZE_EVENTS (10 M) events into
+# the scratch database hookrelay_size once (about an hour on a busy 2-core
+# machine; reused by later runs) and prints p50/p95 of the events list, its
+# filters, the next page and the detail pages. Knobs: deploy/benchsize.
+bench-size:
+	deploy/local-services.sh
+	$(GO) run ./deploy/benchsize
 
 # Fault injection, long run: thousands of signed events per scenario over a
 # minute while the worker is kill -9'd, Redis is wiped and Postgres is
