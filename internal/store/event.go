@@ -81,9 +81,16 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) 
 		q = whereMatch(q, "event_type", f.EventType)
 	}
 	if f.Status != "" {
-		// d.team_id lets a failed or cancelled filter merge with the
-		// team's deliveries in that status alone (migration 0014).
-		q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.team_id = event.team_id AND d.status = ?)", f.Status)
+		if f.Status == StatusSucceeded {
+			// Nearly every event has one: probe each event's deliveries
+			// as the events are walked (OFFSET 0 keeps the subquery a
+			// per-event probe, not a merge with every team's deliveries).
+			q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.status = ? OFFSET 0)", f.Status)
+		} else {
+			// The other statuses are rare: d.team_id lets the merge read
+			// only this team's deliveries in the status (migration 0014).
+			q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.team_id = event.team_id AND d.status = ?)", f.Status)
+		}
 	}
 	if f.EndpointID != "" {
 		q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.endpoint_id = ?)", f.EndpointID)
