@@ -206,6 +206,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 type fix struct {
 	token, session string
 	sourceID       string
+	endpointID     string
 	eventIDs       []string // one per request
 	deliveryIDs    []string // failed ones (three attempts) and succeeded ones, alternating
 	providerIDs    []string
@@ -236,6 +237,9 @@ func fixtures(ctx context.Context, db *bun.DB, rel *relay.Relay, n int) (*fix, e
 	}
 	if err := db.NewRaw("SELECT id FROM sources WHERE team_id = ? ORDER BY id LIMIT 1", mainTeam).Scan(ctx, &f.sourceID); err != nil {
 		return nil, fmt.Errorf("a source of %s: %w", mainTeam, err)
+	}
+	if err := db.NewRaw("SELECT id FROM endpoints WHERE team_id = ? ORDER BY id LIMIT 1", mainTeam).Scan(ctx, &f.endpointID); err != nil {
+		return nil, fmt.Errorf("an endpoint of %s: %w", mainTeam, err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for len(f.eventIDs) < n {
@@ -293,6 +297,8 @@ func cases(f *fix) []benchCase {
 			benchCase{"events, first page", s.api, 200, func(int) string { return s.list }},
 			benchCase{"status=failed", s.api, 200, func(int) string { return q(s.list, "status", "failed") }},
 			benchCase{"status=pending", s.api, 200, func(int) string { return q(s.list, "status", "pending") }},
+			benchCase{"status=succeeded", s.api, 200, func(int) string { return q(s.list, "status", "succeeded") }},
+			benchCase{"status=cancelled (none)", s.api, 200, func(int) string { return q(s.list, "status", "cancelled") }},
 			benchCase{"type (30% of events)", s.api, 200, func(int) string { return q(s.list, s.typ, store.SeedEventTypes[0]) }},
 			benchCase{"type (0.1%: " + rare + ")", s.api, 200, func(int) string { return q(s.list, s.typ, rare) }},
 			benchCase{"source", s.api, 200, func(int) string { return q(s.list, s.source, f.sourceID) }},
@@ -308,6 +314,7 @@ func cases(f *fix) []benchCase {
 				benchCase{"delivery detail with attempts", true, 200, func(i int) string { return "/api/v1/deliveries/" + f.deliveryIDs[i] }})
 		} else {
 			out = append(out,
+				benchCase{"endpoint", false, 200, func(int) string { return q("/events", "endpoint", f.endpointID) }},
 				benchCase{"provider event id search", false, 303, func(i int) string { return q("/events", "id", f.providerIDs[i]) }},
 				benchCase{"event id search", false, 303, func(i int) string { return q("/events", "id", f.eventIDs[i]) }},
 				benchCase{"event detail", false, 200, func(i int) string { return "/events/" + f.eventIDs[i] }},
