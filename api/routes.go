@@ -54,4 +54,5 @@ func (s *server) routes(app *fiber.App) {
 	v1.Post("/bulk-jobs/:id/cancel", s.needWrite, s.cancelBulkJob)
 
 	v1.Get("/audit", s.listAudit)
+	v1.Get("/listen", s.listen)
 }
