@@ -224,4 +224,3 @@ func waitFor(t *testing.T, what string, cond func() bool, state ...func() string
 		}
 	}
 }
-
