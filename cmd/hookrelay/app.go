@@ -105,7 +105,8 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
 			SweepGrace: cfg.SweepGrace, Version: version, AutoDisableAfter: cfg.AutoDisableAfter, SecretGrace: cfg.SecretGrace,
 			BcryptCost: bcryptCost, TeamCreation: cfg.TeamCreation})
-	d.metrics.Watch(metrics.Sources{Queues: d.insp, SweepLag: d.relay.SweepLag})
+	d.metrics.Watch(metrics.Sources{Queues: d.insp, SweepLag: d.relay.SweepLag, Endpoints: d.relay.EndpointStates,
+		RedisPersistence: redisPersistence(d.rdb)})
 	return d, nil
 }
 

@@ -34,7 +34,7 @@ func redisRisks(ctx context.Context, rdb redis.UniversalClient) ([]redisRisk, er
 // risksOf judges Redis settings read with CONFIG GET.
 func risksOf(conf map[string]string) []redisRisk {
 	var risks []redisRisk
-	if conf["appendonly"] != "yes" && conf["save"] == "" {
+	if persistenceOff(conf) {
 		risks = append(risks, redisRisk{"redis_no_persistence", "Redis has neither AOF (appendonly no) nor RDB " +
 			"snapshots (save \"\"): a restart drops every queued task. The sweeper re-enqueues them from Postgres " +
 			"after HOOKRELAY_SWEEP_GRACE, so deliveries are delayed, not lost. Use appendonly yes in production."})
@@ -44,6 +44,28 @@ func risksOf(conf map[string]string) []redisRisk {
 			": when full, Redis may evict queued tasks and rate-limit and breaker state. Use noeviction."})
 	}
 	return risks
+}
+
+// redisPersistence reports whether Redis saves to disk (AOF, or RDB save
+// points), the first risk redisRisks checks; it feeds the
+// hookrelay_redis_persistence gauge at scrape time.
+func redisPersistence(rdb redis.UniversalClient) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		conf := map[string]string{}
+		for _, key := range []string{"appendonly", "save"} {
+			m, err := rdb.ConfigGet(ctx, key).Result()
+			if err != nil {
+				return false, err
+			}
+			conf[key] = m[key]
+		}
+		return !persistenceOff(conf), nil
+	}
+}
+
+// persistenceOff: neither AOF nor RDB snapshots.
+func persistenceOff(conf map[string]string) bool {
+	return conf["appendonly"] != "yes" && conf["save"] == ""
 }
 
 // warnRedisRisks logs a warning, at start, for each Redis setting that

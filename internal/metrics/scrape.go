@@ -25,6 +25,13 @@ type Sources struct {
 	// SweepLag returns the age of the oldest pending delivery overdue by
 	// more than the sweep grace (0 when none is); nil: no lag metric.
 	SweepLag func(ctx context.Context) (time.Duration, error)
+	// Endpoints counts endpoints by state (disabled, paused, enabled) from
+	// Postgres; nil: no endpoint gauge.
+	Endpoints func(ctx context.Context) (map[string]int, error)
+	// RedisPersistence reports whether Redis saves to disk (AOF or RDB
+	// snapshots); nil: no persistence gauge. An error (CONFIG unreadable,
+	// as on many managed services) reports the collector down.
+	RedisPersistence func(ctx context.Context) (bool, error)
 	// Timeout bounds each read, so a slow Redis or Postgres cannot hang a
 	// scrape (default 2 s). A read that times out reports up 0.
 	Timeout time.Duration
@@ -49,8 +56,14 @@ var (
 	descSweepLag = prometheus.NewDesc("hookrelay_sweeper_lag_seconds",
 		"Age (since due) of the oldest pending delivery overdue by more than the sweep grace, read from Postgres at scrape time (0: none). "+
 			"It grows when deliveries are neither in Redis nor being swept back, or when the queue is backlogged.", nil, nil)
+	descEndpoints = prometheus.NewDesc("hookrelay_endpoints",
+		"Endpoints of every team by state (disabled, paused, enabled), read from Postgres at scrape time.",
+		[]string{"state"}, nil)
+	descRedisPersistence = prometheus.NewDesc("hookrelay_redis_persistence",
+		"1 when Redis saves to disk (appendonly yes, or RDB save points), read with CONFIG GET at scrape time. "+
+			"0: a Redis restart drops every queued task (the sweeper rebuilds them from Postgres, later).", nil, nil)
 	descUp = prometheus.NewDesc("hookrelay_collector_up",
-		"1 when a scrape-time read (queues from Redis, sweeper_lag from Postgres) succeeded within its timeout.",
+		"1 when a scrape-time read (queues and redis_persistence from Redis, sweeper_lag and endpoints from Postgres) succeeded within its timeout.",
 		[]string{"collector"}, nil)
 )
 
@@ -61,6 +74,8 @@ type scrapeCollector struct {
 	src       Sources
 	queueBusy atomic.Bool
 	lagBusy   atomic.Bool
+	epBusy    atomic.Bool
+	redisBusy atomic.Bool
 }
 
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -73,6 +88,12 @@ func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	if c.src.SweepLag != nil {
 		ch <- descSweepLag
 	}
+	if c.src.Endpoints != nil {
+		ch <- descEndpoints
+	}
+	if c.src.RedisPersistence != nil {
+		ch <- descRedisPersistence
+	}
 }
 
 func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -82,6 +103,12 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.src.SweepLag != nil {
 		wg.Go(func() { c.collectLag(ch) })
+	}
+	if c.src.Endpoints != nil {
+		wg.Go(func() { c.collectEndpoints(ch) })
+	}
+	if c.src.RedisPersistence != nil {
+		wg.Go(func() { c.collectRedisPersistence(ch) })
 	}
 	wg.Wait()
 }
@@ -132,6 +159,30 @@ func (c *scrapeCollector) collectLag(ch chan<- prometheus.Metric) {
 	up(ch, "sweeper_lag", ok)
 	if ok {
 		ch <- prometheus.MustNewConstMetric(descSweepLag, prometheus.GaugeValue, max(lag, 0).Seconds())
+	}
+}
+
+func (c *scrapeCollector) collectEndpoints(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.src.Timeout)
+	defer cancel()
+	states, ok := runBounded(&c.epBusy, c.src.Timeout, func() (map[string]int, error) { return c.src.Endpoints(ctx) })
+	up(ch, "endpoints", ok)
+	for state, n := range states {
+		ch <- prometheus.MustNewConstMetric(descEndpoints, prometheus.GaugeValue, float64(n), state)
+	}
+}
+
+func (c *scrapeCollector) collectRedisPersistence(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.src.Timeout)
+	defer cancel()
+	on, ok := runBounded(&c.redisBusy, c.src.Timeout, func() (bool, error) { return c.src.RedisPersistence(ctx) })
+	up(ch, "redis_persistence", ok)
+	if ok {
+		v := 0.0
+		if on {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descRedisPersistence, prometheus.GaugeValue, v)
 	}
 }
 

@@ -63,11 +63,18 @@ func TestAlertRules(t *testing.T) {
 	if !known["hookrelay_queue_latency_seconds"] {
 		t.Fatalf("metric scan found %d names, not the queue latency", len(known))
 	}
+	// Alerts that must read hookrelay's own gauges, not a proxy for them
+	// (the 410 counter) or another exporter.
+	mustRead := map[string]string{"HookrelayEndpointDisabled": `hookrelay_endpoints{state="disabled"}`,
+		"HookrelayRedisWithoutPersistence": "hookrelay_redis_persistence"}
 	series := regexp.MustCompile(`\b((?:hookrelay|redis)_[a-z0-9_]+)\b`)
 	alerts := map[string]bool{}
 	for _, g := range f.Groups {
 		for _, r := range g.Rules {
 			alerts[r.Alert] = true
+			if want, ok := mustRead[r.Alert]; ok && !strings.Contains(r.Expr, want) {
+				t.Errorf("%s: expression %q does not read %s", r.Alert, r.Expr, want)
+			}
 			if r.Alert == "" || strings.TrimSpace(r.Expr) == "" || r.Labels["severity"] == "" || r.Annotations["summary"] == "" {
 				t.Errorf("%s/%q: needs alert, expr, severity and summary", g.Name, r.Alert)
 			}
