@@ -89,6 +89,12 @@ func (d *Dashboard) bulkJobPage(c *fiber.Ctx) error {
 		return err
 	}
 	data := fiber.Map{"Title": "Bulk job " + j.ID, "Nav": "bulk", "Job": j, "Live": "/bulk/" + j.ID + "?fragment=1"}
+	if id := j.Filter.EndpointID; id != "" && !isFragment(c) {
+		// The endpoint by its URL, as everywhere else (it may be deleted since).
+		if ep, err := d.Relay.Store().GetEndpoint(c.UserContext(), j.TeamID, id); err == nil {
+			data["EndpointURL"] = ep.URL
+		}
+	}
 	if isFragment(c) {
 		return d.fragment(c, "bulk_show", "bulk-progress", data)
 	}

@@ -64,10 +64,14 @@ func (d *Dashboard) funcs() template.FuncMap {
 			}
 			return `<span class="badge badge-test" title="Sent by hookrelay as a test; no provider signed it">test</span>`
 		},
-		"spark":       sparkline,
-		"pct":         func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
-		"add":         func(a, b int) int { return a + b },
-		"statusClass": func(s string) string { return "status-" + s },
+		"providerName":   providerName,
+		"answer":         answer,
+		"eventType":      eventType,
+		"disabledReason": disabledReason,
+		"spark":          sparkline,
+		"pct":            func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },
+		"add":            func(a, b int) int { return a + b },
+		"statusClass":    func(s string) string { return "status-" + s },
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)
 			for i := 0; i+1 < len(kv); i += 2 {

@@ -71,5 +71,5 @@ func (d *Dashboard) createSource(c *fiber.Ctx) error {
 		m["secret"] = "" // never echo a secret back into a page
 		return d.invalid(c, "sourcenew", data, err)
 	}
-	return d.redirect(c, "/sources/"+src.ID, "Source created. Point "+src.Provider+" at its ingest URL below.")
+	return d.redirect(c, "/sources/"+src.ID, "Source created. Point "+providerName(src.Provider)+" at its ingest URL below.")
 }

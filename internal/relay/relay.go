@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -186,7 +187,22 @@ type ValidationError struct {
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
 
 func invalid(field, format string, args ...any) error {
-	return &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return &ValidationError{Field: field, Msg: userText(fmt.Sprintf(format, args...))}
+}
+
+// packagePrefixes are the error prefixes of the packages whose errors
+// reach users through invalid ("delivery: retry schedule is empty"):
+// people read the message, not which package wrote it.
+var packagePrefixes = []string{"delivery: ", "signing: ", "provider: ", "secret: ", "store: "}
+
+// userText is msg without a leading package prefix.
+func userText(msg string) string {
+	for _, p := range packagePrefixes {
+		if strings.HasPrefix(msg, p) {
+			return strings.TrimPrefix(msg, p)
+		}
+	}
+	return msg
 }
 
 // audit writes an audit row through st (a transaction).
