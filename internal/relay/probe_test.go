@@ -161,3 +161,30 @@ func TestHalfOpenProbeGoesWithNeverFailedDelivery(t *testing.T) {
 		t.Fatalf("circuit %s after a good probe, want closed", st)
 	}
 }
+
+// In a group holding a failing delivery's retry and a never-failed one,
+// the half-open circuit's one probe is the never-failed one.
+func TestHalfOpenProbePrefersNeverFailedInGroup(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	gate := probeGate(t, clock, delivery.GateOptions{BreakerThreshold: 1, BreakerMinDeliveries: 1, BreakerCooldown: time.Minute})
+	sink := &badPayloads{bad: map[string]bool{}}
+	w := newDeliverWorld(t, sink, gate, clock, relay.Options{RetrySchedule: delivery.Schedule{time.Second, time.Second}})
+	ctx := context.Background()
+	bad := w.event(t)
+	sink.bad[bad] = true
+	testenv.Must(t, w.r.Deliver(ctx, task.Deliver{DeliveryID: bad, EndpointID: w.ep, Attempt: 1}))
+	good := w.event(t)
+	clock.Add(2 * time.Minute) // half-open
+	// One task claims both (the failing one first): attempt 2 of bad,
+	// attempt 1 of good.
+	testenv.Must(t, w.r.Deliver(ctx, task.Deliver{DeliveryID: bad, More: []string{good}, EndpointID: w.ep, Attempt: 1}))
+	if got := sink.received(); len(got) != 2 || got[1] != good {
+		t.Fatalf("requests %v, want the never-failed delivery as the probe", got)
+	}
+	if d := w.delivery(t, bad); d.Attempts != 1 || d.Status != store.StatusPending {
+		t.Fatalf("failing delivery: %s after %d attempts, want held after 1", d.Status, d.Attempts)
+	}
+	if st, _, _ := gate.State(ctx, w.ep); st != delivery.BreakerClosed {
+		t.Fatalf("circuit %s after a good probe, want closed", st)
+	}
+}
