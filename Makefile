@@ -19,6 +19,9 @@ test:
 	# Helm chart, compose file and Docker build command: a module of its own
 	# (helm, k8s.io and compose-go stay out of the relay's go.mod).
 	cd deploy/helm/charttest && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m ./...
+	# The Stripe Checkout example: its own module too (it runs hookrelay,
+	# stripe-mock and its own Redis; ~30 s).
+	cd deploy/examples/checkout && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # make test STRESS_RUNS times (default 5) with both cores kept busy by two
 # `yes >/dev/null` loops, stopping at the first failure: what CI's busy
