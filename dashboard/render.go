@@ -97,8 +97,42 @@ func (d *Dashboard) invalid(c *fiber.Ctx, name string, data fiber.Map, err error
 	}
 	errs[ve.Field] = ve.Msg
 	data["Errors"] = errs
+	if actionFields[name][ve.Field] {
+		data["Problem"] = sentence(ve.Msg)
+	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	return d.render(c, name, data)
+}
+
+// actionFields are, per page, the error fields that name no input the
+// user can fix there: the refusal of a button (send a test event to an
+// endpoint with no source), whose banner gives the reason rather than
+// "fix the fields marked below".
+var actionFields = map[string]map[string]bool{"endpoint": {"source_ids": true, "enabled": true}}
+
+// actionFailed re-renders a page after a refused action (a button, no
+// form fields) with 422 and the reason in the banner.
+func (d *Dashboard) actionFailed(c *fiber.Ctx, name string, data fiber.Map, err error) error {
+	ve := fieldError(err)
+	if ve == nil {
+		return err
+	}
+	data["Problem"] = sentence(ve.Msg)
+	c.Status(fiber.StatusUnprocessableEntity)
+	return d.render(c, name, data)
+}
+
+// sentence capitalises msg and ends it with a period.
+func sentence(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 // flash is a one-shot message shown on the next page.

@@ -64,7 +64,7 @@ func (d *Dashboard) setRole(c *fiber.Ctx) error {
 		if derr != nil {
 			return derr
 		}
-		return d.invalid(c, "team", data, err)
+		return d.actionFailed(c, "team", data, err)
 	}
 	return d.redirect(c, "/team", "Role changed.")
 }
@@ -83,7 +83,7 @@ func (d *Dashboard) removeMember(c *fiber.Ctx) error {
 		if derr != nil {
 			return derr
 		}
-		return d.invalid(c, "team", data, err)
+		return d.actionFailed(c, "team", data, err)
 	}
 	return d.redirect(c, "/team", "Member removed.")
 }

@@ -34,7 +34,7 @@ func TestTeamMembersRoles(t *testing.T) {
 	}
 	r = role(admin, viewer, "superuser")
 	wantStatus(t, r, 422)
-	wantBody(t, r, "must be owner, admin, member or viewer")
+	wantBody(t, r, "Must be owner, admin, member or viewer. Nothing was changed.")
 	r = role(owner, owner, "admin") // the last owner
 	wantStatus(t, r, 422)
 	wantBody(t, r, "at least one owner")
