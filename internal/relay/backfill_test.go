@@ -187,3 +187,43 @@ func TestBackfillRefusals(t *testing.T) {
 		t.Fatalf("cancel twice: %v", err)
 	}
 }
+
+// `secrets rekey` re-seals a source's API key with the newest key, and a
+// backfill opens it with only that key configured; StartBackfill queues
+// the job's task.
+func TestBackfillKeyRekeyedAndQueued(t *testing.T) {
+	mock := stripemock.Start(t)
+	db, _ := testenv.Postgres(t)
+	st := store.New(db)
+	k1, k2 := secret.NewKey("k1"), secret.NewKey("k2")
+	newRelay := func(keys string, log *taskLog) *relay.Relay {
+		box, err := secret.ParseKeys(keys)
+		testenv.Must(t, err)
+		return relay.New(relay.Deps{Store: st, Box: box, Enqueuer: log,
+			Guard: delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})}, relay.Options{StripeAPIURL: mock})
+	}
+	ctx := context.Background()
+	testenv.Must(t, st.CreateTeam(ctx, &store.Team{ID: "team_a", Name: "A"}))
+	a := relay.SystemActor("team_a")
+	name, kind, whsec, key := "S", "stripe", "whsec_backfilltestsecret", testAPIKey
+	src, err := newRelay(k1, &taskLog{}).CreateSource(ctx, a, relay.SourceInput{Name: &name, Provider: &kind, Secret: &whsec, APIKey: &key})
+	testenv.Must(t, err)
+	_, err = newRelay(k2+","+k1, &taskLog{}).Rekey(ctx, relay.RekeyOptions{})
+	testenv.Must(t, err)
+	var sealed string
+	testenv.Must(t, db.NewSelect().Table("sources").Column("api_key_sealed").Where("id = ?", src.ID).Scan(ctx, &sealed))
+	if secret.SealedKeyID(sealed) != "k2" {
+		t.Fatalf("API key still sealed with %q", secret.SealedKeyID(sealed))
+	}
+	log := &taskLog{}
+	r := newRelay(k2, log)
+	job, err := r.StartBackfill(ctx, a, src.ID, time.Now().Add(-time.Hour))
+	testenv.Must(t, err)
+	if ts := log.take(task.TypeBackfill); len(ts) != 1 || !strings.Contains(string(ts[0].Payload()), job.ID) {
+		t.Fatalf("tasks %v", ts)
+	}
+	testenv.Must(t, r.RunBackfill(ctx, job.ID, nil))
+	if j, _ := st.GetBackfillJob(ctx, "team_a", job.ID); j.Status != store.BackfillFinished || j.Ingested != 1 {
+		t.Fatalf("job %+v", j)
+	}
+}
