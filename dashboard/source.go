@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"cmp"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookrelay/hookrelay/internal/relay"
@@ -22,8 +24,13 @@ func (d *Dashboard) sourceData(c *fiber.Ctx, src *store.Source) (fiber.Map, erro
 	if err != nil {
 		return nil, err
 	}
+	masked := d.Relay.MaskSecrets(src.ID, src.Secrets)
+	warn := ""
+	for _, m := range masked {
+		warn = cmp.Or(warn, relay.SecretWarning(src.Provider, m.Hint))
+	}
 	return fiber.Map{"Title": src.Name, "Nav": "sources", "Source": src, "IngestURL": d.Relay.IngestURL(d.PublicURL, src),
-		"Secrets": d.Relay.MaskSecrets(src.ID, src.Secrets), "Rejected": rejected, "Events": events,
+		"Secrets": masked, "SecretWarning": warn, "Rejected": rejected, "Events": events,
 		"Form": map[string]string{}, "Backfills": backfills, "Since": "3d"}, nil
 }
 

@@ -71,5 +71,8 @@ func (d *Dashboard) createSource(c *fiber.Ctx) error {
 		m["secret"] = "" // never echo a secret back into a page
 		return d.invalid(c, "sourcenew", data, err)
 	}
+	if w := relay.SecretWarning(src.Provider, sec); w != "" {
+		return d.redirectErr(c, "/sources/"+src.ID, "Source created, but check its secret. "+w)
+	}
 	return d.redirect(c, "/sources/"+src.ID, "Source created. Point "+providerName(src.Provider)+" at its ingest URL below.")
 }

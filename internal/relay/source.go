@@ -280,7 +280,9 @@ func (r *Relay) MaskSecrets(owner string, secrets []store.Secret) []MaskedSecret
 }
 
 // hintPrefixes are the well-known, non-secret prefixes a hint may show.
-var hintPrefixes = []string{"whsec_", "pdl_ntfset_", signing.PrivateKeyPrefix}
+// Stripe's API key prefixes are there so a pasted API key can be told
+// apart (SecretWarning).
+var hintPrefixes = []string{"whsec_", "pdl_ntfset_", signing.PrivateKeyPrefix, "sk_", "rk_", "pk_"}
 
 // hint names the kind of a secret by its well-known prefix, if any.
 func hint(s string) string {
