@@ -91,14 +91,11 @@ func (d *Dashboard) updateEndpoint(c *fiber.Ctx) error {
 		return err
 	}
 	data["Endpoint"] = ep
-	in, err := f.input()
-	if err == nil {
-		err = keepHeaderValues(&in, ep.Headers)
+	in, errs := d.checkEndpointForm(c, f, ep) // every bad field at once
+	if len(errs) > 0 {
+		return d.invalidAll(c, "endpointedit", data, errs)
 	}
-	if err == nil {
-		_, err = d.Relay.UpdateEndpoint(c.UserContext(), actor(c), ep.ID, in)
-	}
-	if err != nil {
+	if _, err = d.Relay.UpdateEndpoint(c.UserContext(), actor(c), ep.ID, in); err != nil {
 		return d.invalid(c, "endpointedit", data, err)
 	}
 	return d.redirect(c, "/endpoints/"+ep.ID, "Endpoint saved.")

@@ -57,8 +57,29 @@ func readEndpointForm(c *fiber.Ctx) endpointForm {
 }
 
 // input turns the form into a relay.EndpointInput, checking what only the
-// form knows (header lines, the timeout as a number).
+// form knows (header lines, the timeout as a number); the error is the
+// first of inputAll's.
 func (f endpointForm) input() (relay.EndpointInput, error) {
+	in, errs := f.inputAll()
+	if len(errs) > 0 {
+		return in, errs[0]
+	}
+	return in, nil
+}
+
+// inputAll is input with every error of the form's own checks.
+func (f endpointForm) inputAll() (relay.EndpointInput, []*relay.ValidationError) {
+	var errs []*relay.ValidationError
+	in, err := f.parse(&errs)
+	if err != nil {
+		errs = append(errs, fieldError(err))
+	}
+	return in, errs
+}
+
+// parse does input's work, adding the errors of the number fields to errs
+// so that one bad field does not hide the next.
+func (f endpointForm) parse(errs *[]*relay.ValidationError) (relay.EndpointInput, error) {
 	in := relay.EndpointInput{URL: &f.URL, Description: &f.Description, SigningScheme: &f.SigningScheme,
 		RetrySchedule: &f.RetrySchedule}
 	types := strings.Split(f.EventTypes, ",")
@@ -72,20 +93,24 @@ func (f endpointForm) input() (relay.EndpointInput, error) {
 		}
 		k, v, ok := strings.Cut(line, ":")
 		if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(strings.TrimSpace(k), " \t") {
-			return in, &relay.ValidationError{Field: "headers", Msg: fmt.Sprintf("line %d is not \"Name: value\"", i+1)}
+			*errs = append(*errs, &relay.ValidationError{Field: "headers", Msg: fmt.Sprintf("line %d is not \"Name: value\"", i+1)})
+			headers = nil
+			break
 		}
 		headers[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
-	in.Headers = &headers
+	if headers != nil {
+		in.Headers = &headers
+	}
 	var err error
 	if in.TimeoutMS, err = wholeNumber("timeout_ms", f.TimeoutMS, "must be a whole number of milliseconds"); err != nil {
-		return in, err
+		*errs = append(*errs, fieldError(err))
 	}
 	if in.RateLimit, err = wholeNumber("rate_limit", f.RateLimit, "must be a whole number of requests per second (0: no limit)"); err != nil {
-		return in, err
+		*errs = append(*errs, fieldError(err))
 	}
 	if in.MaxInFlight, err = wholeNumber("max_in_flight", f.MaxInFlight, "must be a whole number of requests (0: no cap)"); err != nil {
-		return in, err
+		*errs = append(*errs, fieldError(err))
 	}
 	if f.KeyType != "" {
 		in.SigningKeyType = &f.KeyType
@@ -131,4 +156,37 @@ func (d *Dashboard) endpointFormData(c *fiber.Ctx, title string, f endpointForm)
 		return nil, err
 	}
 	return fiber.Map{"Title": title, "Nav": "endpoints", "F": f, "Sources": srcs, "Schemes": signing.Schemes()}, nil
+}
+
+// checkEndpointForm validates the whole form at once: its own checks, then
+// the relay's per-field checks of the fields that parsed (base is the
+// endpoint being edited, nil for a new one). The errors map has one entry
+// per bad field.
+func (d *Dashboard) checkEndpointForm(c *fiber.Ctx, f endpointForm, base *store.Endpoint) (relay.EndpointInput, FieldErrors) {
+	in, own := f.inputAll()
+	errs := FieldErrors{}
+	for _, e := range own {
+		errs[e.Field] = e.Msg
+	}
+	if base != nil {
+		if err := keepHeaderValues(&in, base.Headers); err != nil {
+			errs["headers"] = fieldError(err).Msg
+		}
+	}
+	if in.URL == nil || strings.TrimSpace(*in.URL) == "" {
+		errs["url"] = "is required"
+	}
+	for _, e := range d.Relay.CheckEndpointInput(c.UserContext(), base, in) {
+		if _, ok := errs[e.Field]; !ok {
+			errs[e.Field] = e.Msg
+		}
+	}
+	return in, errs
+}
+
+// invalidAll re-renders a form with 422 and every field's error.
+func (d *Dashboard) invalidAll(c *fiber.Ctx, name string, data fiber.Map, errs FieldErrors) error {
+	data["Errors"] = errs
+	c.Status(fiber.StatusUnprocessableEntity)
+	return d.render(c, name, data)
 }

@@ -74,9 +74,9 @@ func (d *Dashboard) createEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := f.input()
-	if err != nil {
-		return d.invalid(c, "endpointnew", data, err)
+	in, errs := d.checkEndpointForm(c, f, nil)
+	if len(errs) > 0 {
+		return d.invalidAll(c, "endpointnew", data, errs)
 	}
 	ep, sec, err := d.Relay.CreateEndpoint(c.UserContext(), actor(c), in)
 	if err != nil {

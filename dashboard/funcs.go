@@ -67,6 +67,7 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"providerName":   providerName,
 		"answer":         answer,
 		"eventType":      eventType,
+		"extraError":     extraError,
 		"disabledReason": disabledReason,
 		"spark":          sparkline,
 		"pct":            func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },

@@ -62,13 +62,29 @@ func (d *Dashboard) createSource(c *fiber.Ctx) error {
 	m := sourceFormValues(c)
 	data := sourceFormData("New source", "", m)
 	name, kind, sec := m["name"], m["provider"], m["secret"]
+	// Never echo a secret back into a page: the form says why it is empty.
+	clearSecret := func() {
+		if m["secret"] != "" {
+			m["secret"], data["SecretCleared"] = "", true
+		}
+	}
+	errs := FieldErrors{}
+	if strings.TrimSpace(name) == "" {
+		errs["name"] = "is required"
+	}
 	cfg, err := sourceConfig(kind, m)
-	if err != nil {
-		return d.invalid(c, "sourcenew", data, err)
+	if fe := fieldError(err); fe != nil {
+		errs[fe.Field] = fe.Msg
+	} else if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		clearSecret()
+		return d.invalidAll(c, "sourcenew", data, errs)
 	}
 	src, err := d.Relay.CreateSource(c.UserContext(), actor(c), relay.SourceInput{Name: &name, Provider: &kind, Config: cfg, Secret: &sec})
 	if err != nil {
-		m["secret"] = "" // never echo a secret back into a page
+		clearSecret()
 		return d.invalid(c, "sourcenew", data, err)
 	}
 	if w := relay.SecretWarning(src.Provider, sec); w != "" {

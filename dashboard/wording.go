@@ -38,6 +38,16 @@ func answer(status int, errText string) string {
 	return code + " — " + errText
 }
 
+// extraError is what an error says beyond the status shown next to it:
+// "" for the error "HTTP 500" of a 500.
+func extraError(status int, errText string) string {
+	code := "HTTP " + strconv.Itoa(status)
+	if status != 0 && strings.HasPrefix(errText, code) {
+		return strings.TrimSpace(strings.TrimPrefix(errText, code))
+	}
+	return errText
+}
+
 var (
 	atTime   = regexp.MustCompile(` at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$`)
 	rfc3339s = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
