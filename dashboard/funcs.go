@@ -68,6 +68,7 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"answer":         answer,
 		"eventType":      eventType,
 		"extraError":     extraError,
+		"pctOf":          pctOf,
 		"disabledReason": disabledReason,
 		"spark":          sparkline,
 		"pct":            func(r float64) string { return fmt.Sprintf("%.0f%%", r*100) },

@@ -49,6 +49,7 @@ func (d *Dashboard) routes(app *fiber.App) {
 	r.Get("/endpoints/new", d.need(relay.PermConfigure), d.newEndpointPage)
 	r.Post("/endpoints", d.need(relay.PermConfigure), d.createEndpoint)
 	r.Get("/endpoints/:id", d.need(relay.PermRead), d.endpointPage)
+	r.Get("/endpoints/:id/deliveries", d.need(relay.PermRead), d.endpointLogPage)
 	r.Get("/endpoints/:id/edit", d.need(relay.PermConfigure), d.editEndpointPage)
 	r.Post("/endpoints/:id", d.need(relay.PermConfigure), d.updateEndpoint)
 	r.Post("/endpoints/:id/enable", d.need(relay.PermConfigure), d.setEndpointEnabled(true))
