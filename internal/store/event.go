@@ -88,8 +88,22 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) 
 			q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.status = ? OFFSET 0)", f.Status)
 		} else {
 			// The other statuses are rare: d.team_id lets the merge read
-			// only this team's deliveries in the status (migration 0014).
-			q = q.Where("EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = event.id AND d.team_id = event.team_id AND d.status = ?)", f.Status)
+			// only this team's deliveries in the status (migration 0014),
+			// and the page's id bounds, repeated on d.event_id (the
+			// planner does not carry them across the join), start that
+			// read at the cursor instead of the newest.
+			sub := s.db.NewSelect().TableExpr("deliveries AS d").ColumnExpr("1").
+				Where("d.event_id = event.id AND d.team_id = event.team_id AND d.status = ?", f.Status)
+			if !f.Since.IsZero() {
+				sub = sub.Where("d.event_id >= ?", idAt("evt", f.Since))
+			}
+			if !f.Until.IsZero() {
+				sub = sub.Where("d.event_id < ?", idAt("evt", f.Until))
+			}
+			if f.Before != "" {
+				sub = sub.Where("d.event_id < ?", f.Before)
+			}
+			q = q.Where("EXISTS (?)", sub)
 		}
 	}
 	if f.EndpointID != "" {

@@ -37,6 +37,10 @@ func TestListEventsFilterPlans(t *testing.T) {
 		{store.EventFilter{TeamID: "team_1", Status: store.StatusSucceeded}, true, ""},
 		{store.EventFilter{TeamID: "team_1", Status: store.StatusFailed}, false, "d.team_id = event.team_id"},
 		{store.EventFilter{TeamID: "team_1", Status: store.StatusPending}, false, "d.team_id = event.team_id"},
+		// The next page starts the deliveries' read at the cursor, too.
+		{store.EventFilter{TeamID: "team_1", Status: store.StatusFailed, Before: "evt_zz"}, false, "d.event_id < 'evt_zz'"},
+		{store.EventFilter{TeamID: "team_1", Status: store.StatusFailed, Since: now.Add(-time.Hour)}, false,
+			"d.event_id >= 'evt_"},
 	} {
 		got, err := st.ListEvents(ctx, c.f)
 		testenv.Must(t, err)
