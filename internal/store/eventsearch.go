@@ -41,6 +41,13 @@ func (s *Store) DeliveryCounts(ctx context.Context, teamID string, eventIDs []st
 // event id (e.g. Stripe's evt_…), through the (source_id,
 // provider_event_id) unique index of each of the team's sources.
 func (s *Store) FindEvent(ctx context.Context, teamID, id string) (*Event, error) {
+	if _, ok := IDTime(id); !ok {
+		// Not a hookrelay id (a ULID): most likely a provider's, found
+		// through its deduplication key without reading every partition.
+		if e, err := s.eventByKey(ctx, teamID, id, "body", "headers"); err == nil || !errors.Is(err, ErrNotFound) {
+			return e, err
+		}
+	}
 	e, err := s.lookupEvent(ctx, teamID, id, "body", "headers")
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return e, err

@@ -98,3 +98,32 @@ func (s *Store) AttemptsOfDelivery(ctx context.Context, d *Delivery) ([]Attempt,
 	}
 	return s.AttemptsOf(ctx, d.ID)
 }
+
+// eventByKey finds a team's event by a provider's event id through its
+// deduplication key (event_keys' primary key, once per source of the
+// team), then reads it from its one partition: the key holds the event's
+// received_at. ErrNotFound when no key matches (an event stored without
+// one, a key already trimmed): the caller then searches the events.
+func (s *Store) eventByKey(ctx context.Context, teamID, pid string, exclude ...string) (*Event, error) {
+	var keys []struct {
+		EventID    string    `bun:"event_id"`
+		ReceivedAt time.Time `bun:"received_at"`
+	}
+	err := s.db.NewRaw(`SELECT k.event_id, k.received_at FROM event_keys k JOIN sources src ON src.id = k.source_id
+		WHERE src.team_id = ? AND k.provider_event_id = ? ORDER BY k.event_id DESC LIMIT 1`, teamID, pid).Scan(ctx, &keys)
+	if err != nil {
+		return nil, fmt.Errorf("store: event by provider id %s: %w", pid, err)
+	}
+	if len(keys) == 0 {
+		return nil, notFound(sql.ErrNoRows, "event", pid)
+	}
+	e := new(Event)
+	q := s.db.NewSelect().Model(e).Where("team_id = ? AND id = ? AND received_at = ?", teamID, keys[0].EventID, keys[0].ReceivedAt)
+	if len(exclude) > 0 {
+		q = q.ExcludeColumn(exclude...)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, notFound(err, "event", pid)
+	}
+	return e, nil
+}

@@ -104,7 +104,11 @@ func TestLookupByIDPrunesPartitions(t *testing.T) {
 		if d == 0 {
 			at = now
 		}
-		e := event(src, "", at)
+		pid := ""
+		if d == -3 {
+			pid = "evt_1Pq2R3s4T5u6V7w8X9y0Zabc" // Stripe's shape: no ULID
+		}
+		e := event(src, pid, at)
 		_, err := st.InsertEvent(ctx, e)
 		testenv.Must(t, err)
 		if d == -3 {
@@ -141,6 +145,11 @@ func TestLookupByIDPrunesPartitions(t *testing.T) {
 		t.Fatalf("FindEvent = %+v, %v", got, err)
 	}
 	check("FindEvent", log.take())
+	got, err = st.FindEvent(ctx, "team_1", *target.ProviderEventID)
+	if err != nil || got.ID != target.ID {
+		t.Fatalf("FindEvent by provider id = %+v, %v", got, err)
+	}
+	check("FindEvent by provider id", log.take())
 
 	d, err := st.GetDelivery(ctx, "team_1", dl.ID)
 	testenv.Must(t, err)
@@ -194,6 +203,19 @@ func TestLookupByIDFallsBack(t *testing.T) {
 			t.Fatalf("FindEvent(%s) = %+v, %v", e.ID, got, err)
 		}
 	}
+	// A provider id whose key is gone (trimmed, or an event stored
+	// without one) is still found among the events.
+	keyless := event(src, "evt_1Keyless000000000000000", now.AddDate(0, 0, -1))
+	_, err := st.InsertEvent(ctx, keyless)
+	testenv.Must(t, err)
+	_, err = db.NewRaw("DELETE FROM event_keys WHERE event_id = ?", keyless.ID).Exec(ctx)
+	testenv.Must(t, err)
+	if got, err := st.FindEvent(ctx, "team_1", *keyless.ProviderEventID); err != nil || got.ID != keyless.ID {
+		t.Fatalf("FindEvent(keyless provider id) = %+v, %v", got, err)
+	}
+	if _, err := st.FindEvent(ctx, "team_2", *keyless.ProviderEventID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("another team's provider id: %v, want ErrNotFound", err)
+	}
 	for _, id := range []string{store.NewID("evt"), "evt_nope", skewed.ID + "x"} {
 		if _, err := st.GetEvent(ctx, "team_1", id); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("GetEvent(%s): %v, want ErrNotFound", id, err)
@@ -211,7 +233,7 @@ func TestLookupByIDFallsBack(t *testing.T) {
 	testenv.Must(t, st.InsertDeliveries(ctx, []store.Delivery{dl}))
 	a := &store.Attempt{DeliveryID: dl.ID, N: 1, StartedAt: now.AddDate(0, 0, -2), URL: ep.URL,
 		RequestHeaders: map[string][]string{}, ResponseHeaders: map[string][]string{}}
-	_, err := db.NewInsert().Model(a).Exec(ctx)
+	_, err = db.NewInsert().Model(a).Exec(ctx)
 	testenv.Must(t, err)
 	atts, err := st.AttemptsOfDelivery(ctx, &dl)
 	if err != nil || len(atts) != 1 || atts[0].N != 1 {
