@@ -99,6 +99,10 @@ func TestTeamIsolation(t *testing.T) {
 	e := newEnv(t)
 	a := e.seed()
 	_, tokB, _ := e.newTeam("Team B")
+	// A bulk job of team A's: a replay to an endpoint created after the event.
+	late := e.createEndpoint("http://127.0.0.1:9/late", nil, a.source)
+	var job obj
+	e.call("POST", "/api/v1/endpoints/"+str(late, "id")+"/replay", obj{"since": time.Now().Add(-time.Hour)}, 202, &job)
 	beforeA := e.auditCount(e.team)
 
 	notFound := []struct{ method, path string }{
@@ -118,6 +122,14 @@ func TestTeamIsolation(t *testing.T) {
 		{"POST", "/api/v1/events/" + a.event + "/redeliver"},
 		{"GET", "/api/v1/deliveries/" + a.delivery},
 		{"POST", "/api/v1/deliveries/" + a.delivery + "/redeliver"},
+		{"POST", "/api/v1/sources/" + a.source + "/rotate-ingest-token"},
+		{"POST", "/api/v1/endpoints/" + a.endpoint + "/recover"},
+		{"POST", "/api/v1/endpoints/" + a.endpoint + "/pause"},
+		{"POST", "/api/v1/endpoints/" + a.endpoint + "/resume"},
+		{"POST", "/api/v1/endpoints/" + a.endpoint + "/replay"},
+		{"GET", "/api/v1/bulk-jobs/" + str(job, "id")},
+		{"POST", "/api/v1/bulk-jobs/" + str(job, "id") + "/cancel"},
+		{"GET", "/api/v1/listen?source_id=" + a.source},
 	}
 	for _, m := range notFound {
 		var body any
