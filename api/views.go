@@ -103,6 +103,7 @@ type eventView struct {
 	ProviderEventID *string             `json:"provider_event_id"`
 	EventType       string              `json:"event_type"`
 	Verified        bool                `json:"verified"`
+	Test            bool                `json:"test,omitempty"` // a test event hookrelay made (events.test)
 	PayloadExpired  bool                `json:"payload_expired,omitempty"`
 	ContentType     string              `json:"content_type"`
 	Headers         map[string][]string `json:"headers,omitempty"`
@@ -114,7 +115,7 @@ type eventView struct {
 
 func eventViewOf(e *store.Event, withBody bool) eventView {
 	v := eventView{ID: e.ID, SourceID: e.SourceID, ReceivedAt: e.ReceivedAt, ProviderEventID: e.ProviderEventID,
-		EventType: e.EventType, Verified: e.Verified, ContentType: e.ContentType, PayloadExpired: e.BodyDropped}
+		EventType: e.EventType, Verified: e.Verified, Test: e.Test, ContentType: e.ContentType, PayloadExpired: e.BodyDropped}
 	if !withBody || e.BodyDropped {
 		return v
 	}
