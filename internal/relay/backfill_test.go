@@ -227,3 +227,35 @@ func TestBackfillKeyRekeyedAndQueued(t *testing.T) {
 		t.Fatalf("job %+v", j)
 	}
 }
+
+// The backfill's Stripe client dials through the SSRF guard: with no range
+// allowed, stripe-mock on loopback is refused and nothing is ingested.
+func TestBackfillDialsThroughGuard(t *testing.T) {
+	mock := stripemock.Start(t)
+	db, _ := testenv.Postgres(t)
+	st := store.New(db)
+	box, err := secret.ParseKeys(secret.NewKey("k1"))
+	testenv.Must(t, err)
+	r := relay.New(relay.Deps{Store: st, Box: box, Enqueuer: &taskLog{}, Guard: delivery.NewGuard(nil)},
+		relay.Options{StripeAPIURL: mock})
+	ctx := context.Background()
+	testenv.Must(t, st.CreateTeam(ctx, &store.Team{ID: "team_a", Name: "A"}))
+	a := relay.Actor{TeamID: "team_a", Kind: "user", ID: "u@example.test"}
+	name, kind, whsec, key := "Stripe", "stripe", "whsec_backfilltestsecret", testAPIKey
+	src, err := r.CreateSource(ctx, a, relay.SourceInput{Name: &name, Provider: &kind, Secret: &whsec, APIKey: &key})
+	testenv.Must(t, err)
+	now := time.Now().UTC()
+	testenv.Must(t, st.CreateEndpoint(ctx, &store.Endpoint{ID: store.NewID("ep"), TeamID: "team_a", URL: "http://127.0.0.1:1/",
+		Enabled: true, SigningScheme: "standard-webhooks", SourceIDs: []string{src.ID}, CreatedAt: now, UpdatedAt: now}))
+	job, err := r.CreateBackfill(ctx, a, src.ID, now.Add(-time.Hour))
+	testenv.Must(t, err)
+	runErr := r.RunBackfill(ctx, job.ID, nil)
+	got, err := st.GetBackfillJob(ctx, "team_a", job.ID)
+	testenv.Must(t, err)
+	if !strings.Contains(fmt.Sprint(runErr)+got.Error, "ssrf guard") {
+		t.Fatalf("backfill past the guard: run error %v, job %+v", runErr, got)
+	}
+	if n, _ := db.NewSelect().Table("events").Where("source_id = ?", src.ID).Count(ctx); n != 0 || got.Ingested != 0 {
+		t.Fatalf("%d events stored, job %+v", n, got)
+	}
+}
