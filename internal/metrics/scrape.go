@@ -200,8 +200,10 @@ func runBounded[T any](busy *atomic.Bool, timeout time.Duration, fn func() (T, e
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer busy.Store(false)
 		v, err := fn()
+		// Free the slot before answering: a scrape that follows at once
+		// must not find this finished run still marked busy.
+		busy.Store(false)
 		done <- result{v, err}
 	}()
 	t := time.NewTimer(timeout)
