@@ -62,4 +62,10 @@ func TestSourceBackfillPages(t *testing.T) {
 	}
 	other := h.signIn("owner", h.newTeam("B"))
 	wantStatus(t, other.get(loc), 404)
+	// Another team can neither cancel the job nor start one on the source.
+	wantStatus(t, other.post(loc+"/cancel", nil), 404)
+	wantStatus(t, other.post("/sources/"+src.ID+"/backfill", url.Values{"since": {"3d"}}), 404)
+	if n := h.count("audit_log", "action LIKE 'source.backfill.%'"); n != 2 {
+		t.Fatalf("%d backfill audit rows after another team's attempts, want 2", n)
+	}
 }
