@@ -32,6 +32,10 @@ func TestOverview(t *testing.T) {
 	testenv.Must(t, err)
 	_, err = h.db.NewRaw(`UPDATE deliveries SET status = 'failed', attempts = 3, last_status = 503, last_error = 'boom' WHERE endpoint_id = ?`, bad.ID).Exec(h.ctx())
 	testenv.Must(t, err)
+	// "Last attempt" comes from the attempts themselves, not the deliveries.
+	_, err = h.db.NewRaw(`INSERT INTO delivery_attempts (delivery_id, n, started_at, duration_ms, url, response_status, error)
+		SELECT id, 3, now(), 12, 'http://127.0.0.1:9/broken', 503, 'boom' FROM deliveries WHERE endpoint_id = ?`, bad.ID).Exec(h.ctx())
+	testenv.Must(t, err)
 	kind, name := "none", "Open"
 	open, err := h.relay.CreateSource(h.ctx(), relay.SystemActor(h.team), relay.SourceInput{Name: &name, Provider: &kind})
 	testenv.Must(t, err)
