@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hookrelay/hookrelay/internal/testenv"
+	"github.com/uptrace/bun"
 )
 
 // server is one `hookrelay all` process on its own database and Redis DB.
@@ -26,7 +27,8 @@ type server struct {
 	base     string // http://127.0.0.1:PORT
 	email    string // the owner account printed by admin bootstrap
 	password string
-	log      string // path of the process's combined output
+	log      string  // path of the process's combined output
+	db       *bun.DB // the server's database, for a test's setup and checks
 }
 
 var loginLine = regexp.MustCompile(`Dashboard login \(shown once\):\s+(\S+) / (\S+)`)
@@ -44,12 +46,12 @@ func startServer(t *testing.T) *server {
 		t.Fatalf("go build ./cmd/hookrelay: %v\n%s", err, out)
 	}
 
-	_, dsn := testenv.Postgres(t)
+	db, dsn := testenv.Postgres(t)
 	rdb := testenv.Redis(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	addr := freeAddr(t)
-	s := &server{base: "http://" + addr, log: filepath.Join(dir, "hookrelay.log")}
+	s := &server{base: "http://" + addr, log: filepath.Join(dir, "hookrelay.log"), db: db}
 	env := append(os.Environ(),
 		"HOOKRELAY_DATABASE_URL="+dsn,
 		"HOOKRELAY_REDIS_ADDR="+rdb.Addr,
