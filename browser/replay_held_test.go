@@ -105,17 +105,29 @@ func TestReplayMissedAndHeldDelivery(t *testing.T) {
 		}
 	}
 
-	// A delivery held by the endpoint's open circuit, written as the relay
-	// postpones one (relay.heldReason, store.PostponeAttempts).
+	// A delivery held by the endpoint's open circuit. A real pending one,
+	// never sent: pause the endpoint, let an event arrive, wait for the
+	// worker to hold it, then word its hold as the relay does for an open
+	// circuit (relay.heldReason, store.PostponeAttempts).
+	b.open(epPath)
+	b.submit(fmt.Sprintf(`form[action="%s/pause"] button[type="submit"]`, epPath))
+	_, held := postStripe(t, ingestURL, "evt_held", "invoice.paid")
 	var dlv string
-	if err := srv.db.NewSelect().Table("deliveries").Column("id").Where("event_id = ? AND endpoint_id = ?", events[0], epID).
-		Scan(ctx, &dlv); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		err := srv.db.NewSelect().Table("deliveries").Column("id").
+			Where("event_id = ? AND endpoint_id = ? AND status = 'pending' AND held_reason = 'endpoint paused'", held, epID).
+			Scan(ctx, &dlv)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the paused endpoint's delivery of %s was not held within 60s: %v", held, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	if _, err := srv.db.NewUpdate().Table("deliveries").
-		Set("status = 'pending', next_attempt_at = now() + interval '1 hour', held_reason = ?",
-			"endpoint circuit open (5 failures in a row)").
-		Where("id = ?", dlv).Exec(ctx); err != nil {
+		Set("next_attempt_at = now() + interval '1 hour', held_reason = ?", "endpoint circuit open (5 failures in a row)").
+		Where("id = ? AND status = 'pending'", dlv).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	b.open("/deliveries/" + dlv)
