@@ -8,3 +8,6 @@ func SetSubscribersClock(s *Store, now func() time.Time) {
 	s.subs.now = now
 	s.subs.mu.Unlock()
 }
+
+// The batch statements of the delivery hot path, for plan tests.
+var ClaimSQL, PostponeSQL, DeferSQL = claimSQL, postponeSQL, deferSQL
