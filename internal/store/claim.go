@@ -388,7 +388,7 @@ func (s *Store) SettleWithoutAttempt(ctx context.Context, deliveryID string, n i
 // guesses about the JSON's row count (a generic plan guessing 100 rows
 // chose a sequential scan of deliveries, 15 ms per claim). The due checks
 // are written "next_attempt_at - now <= 1 s" and the status check
-// "status || ” = 'pending'" so they cannot use deliveries_due (partial:
+// appends an empty string to status so they cannot use deliveries_due (partial:
 // WHERE status = 'pending'): a bitmap AND with it read every pending
 // delivery's index entry per claim, the whole backlog. A plain
 // "status = 'pending'" let a generic plan made while the table had no
