@@ -38,8 +38,12 @@ func (d *Dashboard) endpointData(c *fiber.Ctx, ep *store.Endpoint) (fiber.Map, e
 	if err != nil {
 		return nil, err
 	}
+	tests, err := d.testEventsOf(ctx, team, recent)
+	if err != nil {
+		return nil, err
+	}
 	return fiber.Map{"Title": ep.URL, "Nav": "endpoints", "Endpoint": ep, "SourceNames": names,
-		"Health": health[ep.ID], "Deliveries": recent, "Secrets": d.Relay.MaskSecrets(ep.ID, ep.Secrets),
+		"Health": health[ep.ID], "Deliveries": recent, "TestEvents": tests, "Secrets": d.Relay.MaskSecrets(ep.ID, ep.Secrets),
 		"PublicKeys": d.Relay.PublicKeys(ep.ID, ep.Secrets), "TestType": relay.DefaultTestEventType, "TestTypes": testTypes,
 		"Circuit": d.circuitOf(c, ep.ID)}, nil
 }

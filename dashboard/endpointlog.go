@@ -53,6 +53,9 @@ func (d *Dashboard) endpointLogPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if data["TestEvents"], err = d.testEventsOf(ctx, team, rows); err != nil {
+		return err
+	}
 	filter := map[string]string{"status": q["status"], "range": q["range"], "limit": q["limit"]}
 	path := "/endpoints/" + ep.ID + "/deliveries"
 	data["Rows"], data["First"], data["Paged"] = rows, pageURL(path, filter), c.Query("cursor") != ""

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/store"
 	"github.com/hookrelay/hookrelay/internal/testenv"
 )
@@ -73,4 +74,45 @@ func TestEndpointDeliveryLog(t *testing.T) {
 	}
 	wantStatus(t, v.get(base+"?range=7d"), 200)
 	wantStatus(t, v.get(base+"?range=1y"), 422)
+}
+
+// Issue 11 item 5: a test event's delivery carries the test badge in the
+// endpoint's recent deliveries and in its delivery log, and a real one
+// does not; also when the test event is stored away from its id's time
+// (the lookup then reads every partition rather than call it real).
+func TestEndpointDeliveriesBadgeTestEvents(t *testing.T) {
+	h := newHarness(t)
+	w := h.seedWorld(h.team)
+	_, real := h.event(w, "invoice.paid", store.StatusFailed, `{}`)
+	_, test, err := h.relay.SendTestEvent(h.ctx(), relay.SystemActor(h.team), w.ep.ID, "invoice.paid")
+	testenv.Must(t, err)
+	_, old, err := h.relay.SendTestEvent(h.ctx(), relay.SystemActor(h.team), w.ep.ID, "invoice.paid")
+	testenv.Must(t, err)
+	_, err = h.db.NewRaw(`UPDATE events SET received_at = received_at - interval '3 days' WHERE id = (SELECT event_id FROM deliveries WHERE id = ?)`, old.ID).Exec(h.ctx())
+	testenv.Must(t, err)
+	v := h.signIn("viewer")
+	for _, path := range []string{"/endpoints/" + w.ep.ID, "/endpoints/" + w.ep.ID + "/deliveries"} {
+		r := v.get(path)
+		wantStatus(t, r, 200)
+		for _, id := range []string{test.ID, old.ID} {
+			if row := deliveryRow(t, r.body, id); !strings.Contains(row, `class="badge badge-test"`) {
+				t.Fatalf("%s: delivery %s of a test event has no test badge: %s", path, id, row)
+			}
+		}
+		if row := deliveryRow(t, r.body, real); strings.Contains(row, "badge-test") {
+			t.Fatalf("%s: a real event's delivery is badged as a test: %s", path, row)
+		}
+	}
+}
+
+// deliveryRow is the table row of body that links to delivery id.
+func deliveryRow(t *testing.T, body, id string) string {
+	t.Helper()
+	i := strings.Index(body, `href="/deliveries/`+id+`"`)
+	if i < 0 {
+		t.Fatalf("no row for %s", id)
+	}
+	start := strings.LastIndex(body[:i], "<tr")
+	end := strings.Index(body[i:], "</tr>")
+	return body[start : i+end]
 }
