@@ -142,7 +142,8 @@ func (r *Relay) deliverWave(ctx context.Context, manual bool, reqs []store.Claim
 	now := r.Now()
 	// The lease is the endpoint's own timeout plus a margin, computed by
 	// the claim itself, so a worker's death delays a delivery by seconds.
-	cs, err := r.st.ClaimAttempts(ctx, reqs, now, r.opt.DeliveryTimeout, leaseMargin)
+	// Concurrent tasks' claims share one statement (combine.go).
+	cs, err := r.claims.do(ctx, claimReq{reqs: reqs, now: now})
 	if err != nil {
 		return err
 	}
@@ -539,7 +540,8 @@ var finishRetries = []time.Duration{250 * time.Millisecond, 500 * time.Milliseco
 // anyone could try again, and the requests just made would be sent a
 // second time.
 func (r *Relay) recordAttempts(ctx context.Context, fs []store.Finished, now time.Time) error {
-	err := r.st.FinishAttempts(ctx, fs, now)
+	// Concurrent tasks' finishes share one statement (combine.go).
+	_, err := r.finishes.do(ctx, finishReq{fs: fs, now: now})
 	for _, wait := range finishRetries {
 		if err == nil || ctx.Err() != nil {
 			break
@@ -550,7 +552,7 @@ func (r *Relay) recordAttempts(ctx context.Context, fs []store.Finished, now tim
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
-		err = r.st.FinishAttempts(ctx, fs, now)
+		_, err = r.finishes.do(ctx, finishReq{fs: fs, now: now})
 	}
 	return err
 }

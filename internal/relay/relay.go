@@ -93,6 +93,9 @@ type Relay struct {
 	rejections rejectionCap
 	// dummyHash is a password hash at BcryptCost (see newDummyHash).
 	dummyHash func() []byte
+	// claims and finishes merge concurrent tasks' bookkeeping (combine.go).
+	claims   *combiner[claimReq, []*store.Claimed]
+	finishes *combiner[finishReq, struct{}]
 }
 
 // Deps are Relay's collaborators. Enqueuer, Inspector and Client may be nil
@@ -153,9 +156,11 @@ func New(d Deps, o Options) *Relay {
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
-	return &Relay{st: d.Store, box: d.Box, enq: d.Enqueuer, insp: d.Inspector, client: d.Client,
+	r := &Relay{st: d.Store, box: d.Box, enq: d.Enqueuer, insp: d.Inspector, client: d.Client,
 		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o, limiter: d.LoginLimiter, gate: d.Gate, m: d.Metrics,
 		dummyHash: newDummyHash(o.BcryptCost)}
+	r.claims, r.finishes = r.newClaimCombiner(), r.newFinishCombiner()
+	return r
 }
 
 // Store returns the store, for read-only pages and handlers.
