@@ -99,8 +99,7 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 		MaxResponseBytes: cfg.ResponseBodyLimit})
 	d.relay = relay.New(relay.Deps{Store: store.New(db).WithBookkeeping(d.bookkeeping), Box: box, Enqueuer: d.aq, Inspector: d.insp,
 		Client: client, Guard: guard, Logger: d.log, LoginLimiter: relay.NewRedisLimiter(d.rdb),
-		Gate: d.newGate(delivery.GateOptions{BreakerThreshold: cfg.BreakerThreshold,
-			BreakerCooldown: cfg.BreakerCooldown}), Metrics: d.metrics},
+		Gate: d.newGate(gateOptions(cfg)), Metrics: d.metrics},
 		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
 			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
 			SweepGrace: cfg.SweepGrace, Version: version, AutoDisableAfter: cfg.AutoDisableAfter, SecretGrace: cfg.SecretGrace,
@@ -159,6 +158,13 @@ func announceMode(cfg *config.Config, cmd string, log *slog.Logger, stdout io.Wr
 	}
 	log.Info("starting", slog.String("command", cmd), slog.String("mode", cfg.Env), slog.Any("allow_cidrs", cidrs))
 	fmt.Fprintf(stdout, "hookrelay %s: %s %s\n", version, cmd, line)
+}
+
+// gateOptions are the circuit breaker's settings from HOOKRELAY_BREAKER_*.
+func gateOptions(cfg *config.Config) delivery.GateOptions {
+	return delivery.GateOptions{BreakerThreshold: cfg.BreakerThreshold, BreakerMinDeliveries: cfg.BreakerMinDeliveries,
+		BreakerFailureRate: cfg.BreakerFailureRatio, BreakerWindow: cfg.BreakerWindow,
+		BreakerCooldown: cfg.BreakerCooldown, BreakerMaxCooldown: cfg.BreakerMaxCooldown}
 }
 
 // newGate builds the endpoint gate once, kept for the dashboard: the

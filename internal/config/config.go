@@ -97,12 +97,25 @@ type Config struct {
 	// AutoDisableAfter is HOOKRELAY_AUTO_DISABLE_AFTER: an endpoint failing
 	// this long without a success is disabled.
 	AutoDisableAfter time.Duration
-	// BreakerThreshold is HOOKRELAY_BREAKER_THRESHOLD: consecutive failures
-	// that open an endpoint's circuit.
+	// BreakerThreshold is HOOKRELAY_BREAKER_THRESHOLD: how many failed
+	// attempts within BreakerWindow it takes, at least, to open an
+	// endpoint's circuit (breaker.go reads every Breaker* setting).
 	BreakerThreshold int
+	// BreakerMinDeliveries is HOOKRELAY_BREAKER_MIN_DELIVERIES: how many
+	// distinct deliveries must have been attempted within BreakerWindow
+	// for the circuit to open, so a quiet endpoint is not judged on a few.
+	BreakerMinDeliveries int
+	// BreakerFailureRatio is HOOKRELAY_BREAKER_FAILURE_RATIO: the share of
+	// those deliveries whose last attempt failed that opens the circuit.
+	BreakerFailureRatio float64
+	// BreakerWindow is HOOKRELAY_BREAKER_WINDOW: how far back attempts count.
+	BreakerWindow time.Duration
 	// BreakerCooldown is HOOKRELAY_BREAKER_COOLDOWN: the first open period
-	// (it doubles per failed probe, up to 10 min).
+	// (it doubles per failed probe, up to BreakerMaxCooldown).
 	BreakerCooldown time.Duration
+	// BreakerMaxCooldown is HOOKRELAY_BREAKER_MAX_COOLDOWN: the longest
+	// open period, however often probes fail.
+	BreakerMaxCooldown time.Duration
 	// Retention is HOOKRELAY_RETENTION: how long events, deliveries and
 	// attempts are kept (whole UTC days are dropped; at least 24h).
 	Retention time.Duration
@@ -192,8 +205,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	durVar("HOOKRELAY_SHUTDOWN_TIMEOUT", 20*time.Second, &c.ShutdownTimeout)
 	durVar("HOOKRELAY_AUTO_DISABLE_AFTER", 5*24*time.Hour, &c.AutoDisableAfter)
 	durVar("HOOKRELAY_SECRET_GRACE", 24*time.Hour, &c.SecretGrace)
-	durVar("HOOKRELAY_BREAKER_COOLDOWN", 30*time.Second, &c.BreakerCooldown)
-	intVar("HOOKRELAY_BREAKER_THRESHOLD", 5, &c.BreakerThreshold)
+	errs = append(errs, c.loadBreaker(get)...)
 	durVar("HOOKRELAY_RETENTION", 30*24*time.Hour, &c.Retention)
 	durVar("HOOKRELAY_PAYLOAD_RETENTION", c.Retention, &c.PayloadRetention)
 	durVar("HOOKRELAY_MAINTENANCE_INTERVAL", time.Hour, &c.MaintenanceInterval)
@@ -311,7 +323,11 @@ func (c *Config) Redacted() [][2]string {
 		{"HOOKRELAY_NOTIFY_SECRET", mask(c.NotifySecret)},
 		{"HOOKRELAY_AUTO_DISABLE_AFTER", c.AutoDisableAfter.String()},
 		{"HOOKRELAY_BREAKER_THRESHOLD", strconv.Itoa(c.BreakerThreshold)},
+		{"HOOKRELAY_BREAKER_MIN_DELIVERIES", strconv.Itoa(c.BreakerMinDeliveries)},
+		{"HOOKRELAY_BREAKER_FAILURE_RATIO", strconv.FormatFloat(c.BreakerFailureRatio, 'f', -1, 64)},
+		{"HOOKRELAY_BREAKER_WINDOW", c.BreakerWindow.String()},
 		{"HOOKRELAY_BREAKER_COOLDOWN", c.BreakerCooldown.String()},
+		{"HOOKRELAY_BREAKER_MAX_COOLDOWN", c.BreakerMaxCooldown.String()},
 		{"HOOKRELAY_RETENTION", c.Retention.String()},
 		{"HOOKRELAY_PAYLOAD_RETENTION", c.PayloadRetention.String()},
 		{"HOOKRELAY_MAINTENANCE_INTERVAL", c.MaintenanceInterval.String()},
