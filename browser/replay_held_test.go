@@ -12,10 +12,15 @@ import (
 
 // Events that arrived while an endpoint was disabled are counted on its
 // page and replayed from there (Count first, then Replay, followed on the
-// bulk job's page) once each; a delivery the endpoint's open circuit holds
-// says so, and until when, on its page. Screenshots of both.
+// bulk job's page) once each. Then the receiver fails until the server's
+// worker opens the endpoint's circuit (its real breaker, made small by
+// HOOKRELAY_BREAKER_*), and a delivery that circuit holds says so, and
+// until when, on its page and its event's. Screenshots of both.
 func TestReplayMissedAndHeldDelivery(t *testing.T) {
-	srv := startServer(t)
+	// A small breaker, so a few failures open the circuit; a long
+	// cool-down, so it stays open while the test looks.
+	srv := startServer(t, "HOOKRELAY_BREAKER_THRESHOLD=3", "HOOKRELAY_BREAKER_MIN_DELIVERIES=3",
+		"HOOKRELAY_BREAKER_COOLDOWN=10m")
 	sk := newSink(t)
 	b := newTabShots(t, srv.base, 3*time.Minute, false)
 	b.n = 94 // after the phone overview's
@@ -105,32 +110,42 @@ func TestReplayMissedAndHeldDelivery(t *testing.T) {
 		}
 	}
 
-	// A delivery held by the endpoint's open circuit. A real pending one,
-	// never sent: pause the endpoint, let an event arrive, wait for the
-	// worker to hold it, then word its hold as the relay does for an open
-	// circuit (relay.heldReason, store.PostponeAttempts).
+	// A delivery held by the endpoint's open circuit, opened by the real
+	// breaker in the server's worker: the receiver fails 3 deliveries in a
+	// row (the server's HOOKRELAY_BREAKER_* make 3 of 3 enough), the
+	// endpoint's page shows the circuit open, and an event that arrives
+	// then is held, unsent, though the receiver is fine again.
+	sk.setStatus(500)
+	for i := range 3 {
+		postStripe(t, ingestURL, fmt.Sprintf("evt_failing_%d", i), "invoice.paid")
+	}
 	b.open(epPath)
-	b.submit(fmt.Sprintf(`form[action="%s/pause"] button[type="submit"]`, epPath))
+	b.waitText("main", 60*time.Second, true, "Circuit", "open", "deliveries wait until")
+	sk.setStatus(200)
 	_, held := postStripe(t, ingestURL, "evt_held", "invoice.paid")
-	var dlv string
+	var dlv struct {
+		ID       string `bun:"id"`
+		Attempts int    `bun:"attempts"`
+	}
 	for deadline := time.Now().Add(60 * time.Second); ; {
-		err := srv.db.NewSelect().Table("deliveries").Column("id").
-			Where("event_id = ? AND endpoint_id = ? AND status = 'pending' AND held_reason = 'endpoint paused'", held, epID).
+		err := srv.db.NewSelect().Table("deliveries").Column("id", "attempts").
+			Where("event_id = ? AND endpoint_id = ? AND status = 'pending' AND held_reason LIKE 'endpoint circuit open (%'", held, epID).
 			Scan(ctx, &dlv)
 		if err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the paused endpoint's delivery of %s was not held within 60s: %v", held, err)
+			t.Fatalf("the delivery of %s was not held by the open circuit within 60s: %v", held, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if _, err := srv.db.NewUpdate().Table("deliveries").
-		Set("next_attempt_at = now() + interval '1 hour', held_reason = ?", "endpoint circuit open (5 failures in a row)").
-		Where("id = ? AND status = 'pending'", dlv).Exec(ctx); err != nil {
-		t.Fatal(err)
+	if dlv.Attempts != 0 {
+		t.Fatalf("the held delivery %s made %d attempts, want none", dlv.ID, dlv.Attempts)
 	}
-	b.open("/deliveries/" + dlv)
-	b.waitText("main", 5*time.Second, true, "pending", "held: endpoint circuit open (5 failures in a row) until")
+	want := "held: endpoint circuit open (3 of 3 deliveries failing in the last 1m0s) until"
+	b.open("/deliveries/" + dlv.ID)
+	b.waitText("main", 5*time.Second, true, "pending", want)
 	b.shot("held-delivery")
+	b.open("/events/" + held)
+	b.waitText("main", 5*time.Second, true, want)
 }

@@ -35,8 +35,8 @@ var loginLine = regexp.MustCompile(`Dashboard login \(shown once\):\s+(\S+) / (\
 
 // startServer builds cmd/hookrelay, bootstraps a fresh database, starts
 // `hookrelay all` in its own process group (killed at cleanup) and waits
-// for /readyz.
-func startServer(t *testing.T) *server {
+// for /readyz. extraEnv (NAME=value) adds to or overrides its settings.
+func startServer(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "hookrelay")
@@ -64,6 +64,7 @@ func startServer(t *testing.T) *server {
 		"HOOKRELAY_RETRY_SCHEDULE=1s,1s",
 		"HOOKRELAY_RETRY_JITTER=0",
 	)
+	env = append(env, extraEnv...) // the last of a name wins
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
