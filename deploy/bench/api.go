@@ -41,6 +41,11 @@ func (h *harness) get(ctx context.Context, path string) error {
 // api POSTs in as JSON with the bootstrap token and decodes a 2xx answer
 // into out.
 func (h *harness) api(ctx context.Context, path string, in, out any) error {
+	return h.apiAs(ctx, h.token, path, in, out)
+}
+
+// apiAs is api with another team's token.
+func (h *harness) apiAs(ctx context.Context, token, path string, in, out any) error {
 	var body io.Reader = http.NoBody
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -53,7 +58,7 @@ func (h *harness) api(ctx context.Context, path string, in, out any) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+h.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := adminClient.Do(req)
 	if err != nil {

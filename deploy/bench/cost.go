@@ -90,8 +90,13 @@ func (h *harness) takeCostSample(ctx context.Context) costSample {
 		s.pg[c] = vals[i]
 	}
 	if h.statements {
+		// The view exists only in the database the extension was created
+		// in: the bench database, not the admin URL's.
+		bdb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(h.benchAdminURL()), pgdriver.WithTimeout(5*time.Second)))
+		defer bdb.Close()
 		q := `SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)`
-		if err := db.QueryRowContext(ctx, q, benchDB).Scan(&s.stmts); err != nil {
+		if err := bdb.QueryRowContext(ctx, q, benchDB).Scan(&s.stmts); err != nil {
+			logf("warning: pg_stat_statements: %v", err)
 			s.stmts = -1
 		}
 	}
@@ -159,7 +164,11 @@ func (r *report) printCost(p func(string, ...any)) {
 		if c.Statements >= 0 {
 			p("          postgres statements %s", f(c.Statements))
 		} else {
-			p("          postgres statements: not counted, %s", r.StmtNote)
+			note := r.StmtNote
+			if note == "" {
+				note = "its query failed (warning on stderr)"
+			}
+			p("          postgres statements: not counted, %s", note)
 		}
 		p("          postgres transactions %s (commits %s, rollbacks %s)",
 			f(c.PG["xact_commit"]+c.PG["xact_rollback"]), f(c.PG["xact_commit"]), f(c.PG["xact_rollback"]))

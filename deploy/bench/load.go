@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,21 +30,34 @@ type loadConfig struct {
 	Concurrency int
 	Duration    time.Duration
 	MaxEvents   int
+	Rate        int // open loop: events/s (runOpenLoop)
+	MaxInFlight int // open loop: requests outstanding at most
 }
 
 // record is one ingest request.
 type record struct {
-	Start   time.Time     // when the request was sent
-	Latency time.Duration // until the response body was read
+	Start   time.Time     // when the request was sent (open loop: when it was due)
+	Latency time.Duration // from Start until the response body was read
 	Status  int           // 0 when the request failed without a response
 	Err     string        // short error class when Status is 0
 	EventID string        // hookrelay's evt_ id from a 200 answer
 }
 
-// loadResult is every request of a run, with the load window.
+// failure labels a request that was not acknowledged: its status code,
+// or the error class when there was no usable answer.
+func (x record) failure() string {
+	if x.Err != "" {
+		return x.Err
+	}
+	return strconv.Itoa(x.Status)
+}
+
+// loadResult is every request of a run, with the load window (until the
+// last answer).
 type loadResult struct {
 	Records    []record
 	Start, End time.Time
+	Pace       *paceStats // open loop only
 }
 
 // ackedIDs returns the event ids hookrelay acknowledged.
@@ -82,18 +96,9 @@ func eventBody(tag string, n int64, now time.Time) []byte {
 // cfg.Duration has passed, cfg.MaxEvents were sent or ctx ends. All
 // goroutines share one Transport with an idle connection per goroutine.
 func runLoad(ctx context.Context, cfg loadConfig) *loadResult {
-	tr := &http.Transport{
-		Proxy:               nil, // loopback only: never go through a proxy
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        cfg.Concurrency * 2,
-		MaxIdleConnsPerHost: cfg.Concurrency * 2,
-		IdleConnTimeout:     90 * time.Second,
-	}
+	client, tr := newLoadClient(cfg.Concurrency * 2)
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	tagBytes := make([]byte, 3)
-	_, _ = rand.Read(tagBytes)
-	tag := hex.EncodeToString(tagBytes)
+	tag := runTag()
 
 	var next atomic.Int64
 	per := make([][]record, cfg.Concurrency)
@@ -110,7 +115,7 @@ func runLoad(ctx context.Context, cfg loadConfig) *loadResult {
 				if n > int64(cfg.MaxEvents) {
 					break
 				}
-				recs = append(recs, post(ctx, client, cfg, eventBody(tag, n, time.Now())))
+				recs = append(recs, post(ctx, client, cfg, eventBody(tag, n, time.Now()), time.Time{}))
 			}
 			per[w] = recs
 		}()
@@ -123,8 +128,72 @@ func runLoad(ctx context.Context, cfg loadConfig) *loadResult {
 	return res
 }
 
+// newLoadClient returns the client every sender shares, keeping up to
+// idle connections open between requests.
+func newLoadClient(idle int) (*http.Client, *http.Transport) {
+	tr := &http.Transport{
+		Proxy:               nil, // loopback only: never go through a proxy
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        idle,
+		MaxIdleConnsPerHost: idle,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}, tr
+}
+
+// runTag is a random tag that makes the run's Stripe event ids unique.
+func runTag() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// lateAfter is how far behind its schedule an open-loop send may start
+// and still count as on time (timer and scheduler jitter on a busy
+// machine); later ones are reported as late.
+const lateAfter = 10 * time.Millisecond
+
+// runOpenLoop sends cfg.Rate events per second on a fixed schedule for
+// cfg.Duration (at most cfg.MaxEvents), each in its own goroutine, with at
+// most cfg.MaxInFlight outstanding: a send due while that many are
+// unanswered is dropped and counted. Each record's Start is the event's
+// scheduled time, so its latency includes any delay in starting it.
+func runOpenLoop(ctx context.Context, cfg loadConfig) *loadResult {
+	client, tr := newLoadClient(cfg.MaxInFlight)
+	defer tr.CloseIdleConnections()
+	tag := runTag()
+	n := min(int64(cfg.MaxEvents), int64(cfg.Duration.Seconds()*float64(cfg.Rate)))
+	p := pacer{Rate: float64(cfg.Rate), N: n, LateAfter: lateAfter, Now: time.Now, Sleep: sleepCtx}
+	slots := make(chan struct{}, cfg.MaxInFlight)
+	var (
+		mu   sync.Mutex
+		recs = make([]record, 0, n)
+		wg   sync.WaitGroup
+	)
+	st := p.run(ctx, func(i int64, at time.Time) bool {
+		select {
+		case slots <- struct{}{}:
+		default:
+			return false
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := post(ctx, client, cfg, eventBody(tag, i+1, time.Now()), at)
+			<-slots
+			mu.Lock()
+			recs = append(recs, rec)
+			mu.Unlock()
+		}()
+		return true
+	})
+	wg.Wait()
+	return &loadResult{Records: recs, Start: st.Start, End: time.Now(), Pace: &st}
+}
+
 // post signs and sends one event, as Stripe would, and reads the answer.
-func post(ctx context.Context, client *http.Client, cfg loadConfig, body []byte) record {
+// Latency counts from due when it is set (open loop), else from the send.
+func post(ctx context.Context, client *http.Client, cfg loadConfig, body []byte, due time.Time) record {
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: cfg.Secret, Timestamp: time.Now()})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, bytes.NewReader(body))
 	if err != nil {
@@ -134,6 +203,9 @@ func post(ctx context.Context, client *http.Client, cfg loadConfig, body []byte)
 	req.Header.Set("Stripe-Signature", signed.Header)
 	req.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
 	rec := record{Start: time.Now()}
+	if !due.IsZero() {
+		rec.Start = due
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		rec.Latency, rec.Err = time.Since(rec.Start), errClass(err)

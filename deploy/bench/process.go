@@ -18,7 +18,7 @@ func (h *harness) startServer(ctx context.Context) error {
 		return err
 	}
 	h.logPath = f.Name()
-	h.cmd = exec.Command(h.binary, h.s.Mode)
+	h.cmd = exec.Command(h.binary, h.s.subcommand())
 	h.cmd.Dir, h.cmd.Env, h.cmd.Stdout, h.cmd.Stderr = h.root, h.env, f, f
 	if err := h.cmd.Start(); err != nil {
 		f.Close()
@@ -33,14 +33,15 @@ func (h *harness) startServer(ctx context.Context) error {
 	deadline := time.Now().Add(readyLimit)
 	for {
 		if err := h.get(ctx, "/readyz"); err == nil {
-			logf("hookrelay %s (pid %d) ready on %s", h.s.Mode, h.cmd.Process.Pid, h.baseURL)
+			logf("hookrelay %s (pid %d) ready on %s", h.s.subcommand(), h.cmd.Process.Pid, h.baseURL)
+			h.rss = startRSS(h.cmd.Process.Pid, rssEvery)
 			return nil
 		} else if time.Now().After(deadline) {
 			return fmt.Errorf("hookrelay not ready after %s: %w", readyLimit, err)
 		}
 		select {
 		case <-h.exited:
-			return fmt.Errorf("hookrelay %s exited at start: %v", h.s.Mode, h.cmd.ProcessState)
+			return fmt.Errorf("hookrelay %s exited at start: %v", h.s.subcommand(), h.cmd.ProcessState)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
@@ -48,8 +49,13 @@ func (h *harness) startServer(ctx context.Context) error {
 	}
 }
 
-// stopServer sends SIGTERM, then SIGKILL after stopGrace. It is idempotent.
+// stopServer stops the memory sampler (h.rssStats), then sends SIGTERM,
+// then SIGKILL after stopGrace. It is idempotent.
 func (h *harness) stopServer() {
+	if h.rss != nil {
+		h.rssStats = h.rss.stop()
+		h.rss = nil
+	}
 	if h.cmd == nil || h.cmd.Process == nil {
 		return
 	}
@@ -69,7 +75,8 @@ func (h *harness) stopServer() {
 }
 
 // cleanup stops the subprocess and the sink, drops the database and
-// empties Redis DB 14. It runs on every exit path.
+// empties Redis DB 14 if this bench created and claimed them. It runs on
+// every exit path.
 func (h *harness) cleanup() {
 	h.stopServer()
 	if h.sink != nil {
@@ -78,10 +85,12 @@ func (h *harness) cleanup() {
 	if h.dbCreated {
 		h.dropDatabase()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := redisDo(ctx, []string{"FLUSHDB"}); err != nil {
-		logf("warning: %v", err)
+	if h.redisClaimed {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := redisDo(ctx, []string{"FLUSHDB"}); err != nil {
+			logf("warning: %v", err)
+		}
 	}
 	if h.logPath != "" {
 		_ = os.Remove(h.logPath)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -36,6 +35,57 @@ type report struct {
 	Cost              costUse
 	StmtNote          string
 	Logs              map[string]int
+	RSS               rssStats
+
+	Open *openLoop       // BENCH_RATE: the schedule's numbers
+	Lone *loneResult     // BENCH_MODE=lone
+	Fair *fairnessResult // BENCH_MODE=fairness
+}
+
+// openLoop is what an open-loop run adds to the report.
+type openLoop struct {
+	Pace         paceStats
+	Sustained    float64 // deliveries/s during the load, after its first second
+	PerSecond    []int   // arrivals in each full second of that window
+	BacklogAtEnd int     // acknowledged but not arrived when the last answer came
+}
+
+// warmUp is left out of the sustained delivery rate: the first arrivals
+// come one end-to-end latency after the first send.
+const warmUp = time.Second
+
+// sustainedRate returns the arrivals per second in [start+warmUp, end)
+// and the count in each full second of it. Windows shorter than two
+// warm-ups are taken whole.
+func sustainedRate(arrivals []time.Time, start, end time.Time) (float64, []int) {
+	if end.Sub(start) >= 2*warmUp {
+		start = start.Add(warmUp)
+	}
+	if !end.After(start) {
+		return 0, nil
+	}
+	perSec := make([]int, int(end.Sub(start)/time.Second))
+	n := 0
+	for _, at := range arrivals {
+		if at.Before(start) || !at.Before(end) {
+			continue
+		}
+		n++
+		if k := int(at.Sub(start) / time.Second); k < len(perSec) {
+			perSec[k]++
+		}
+	}
+	return rate(n, end.Sub(start)), perSec
+}
+
+// minMedian returns the smallest and the median (lower middle) of counts.
+func minMedian(counts []int) (int, int) {
+	if len(counts) == 0 {
+		return 0, 0
+	}
+	c := slices.Clone(counts)
+	slices.Sort(c)
+	return c[0], c[(len(c)-1)/2]
 }
 
 // latency summarises a set of durations.
@@ -68,11 +118,7 @@ func buildReport(s settings, res *loadResult, sk *sink) *report {
 	for _, x := range res.Records {
 		ingest = append(ingest, x.Latency)
 		if x.EventID == "" {
-			label := strconv.Itoa(x.Status)
-			if x.Err != "" {
-				label = x.Err
-			}
-			r.NotAcked[label]++
+			r.NotAcked[x.failure()]++
 			continue
 		}
 		r.Acked++
@@ -89,6 +135,24 @@ func buildReport(s settings, res *loadResult, sk *sink) *report {
 	}
 	r.Missing = r.Acked - r.Delivered
 	r.SinkDistinct, r.Duplicates, r.NoID = sk.counts()
+	if res.Pace != nil {
+		o := &openLoop{Pace: *res.Pace}
+		var arrivals []time.Time
+		for _, x := range res.Records {
+			if x.EventID == "" {
+				continue
+			}
+			at, ok := sk.arrival(x.EventID)
+			if ok {
+				arrivals = append(arrivals, at)
+			}
+			if !ok || at.After(res.End) {
+				o.BacklogAtEnd++
+			}
+		}
+		o.Sustained, o.PerSecond = sustainedRate(arrivals, res.Pace.Start, res.Pace.End)
+		r.Open = o
+	}
 	r.IngestLat, r.E2ELat = summarize(ingest), summarize(e2e)
 	if r.Delivered > 0 {
 		r.E2EWindow = lastArrival.Sub(firstAck)
@@ -115,16 +179,39 @@ func (l latency) String() string {
 func (r *report) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("")
-	p("hookrelay bench: `%s %s` + Postgres %s (db %s) + Redis db %d, all on 127.0.0.1", r.Version, r.S.Mode, r.Postgres, benchDB, redisDB)
+	p("hookrelay bench: `%s %s` + Postgres %s (db %s) + Redis db %d, all on 127.0.0.1", r.Version, r.S.subcommand(), r.Postgres, benchDB, redisDB)
 	p("machine   nproc %d, %s, %s/%s, %s", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	p("config    mode %s, concurrency %d, duration %s, max events %d, body %d B, drain timeout %s",
-		r.S.Mode, r.S.Concurrency, r.S.Duration, r.S.MaxEvents, bodySize, r.S.DrainTimeout)
-	if len(r.Passthrough) > 0 {
-		p("          hookrelay overrides: %s", strings.Join(r.Passthrough, " "))
+	if r.Lone != nil || r.Fair != nil {
+		if r.Lone != nil {
+			r.printLone(p)
+		} else {
+			r.printFairness(p)
+		}
+		p("memory    %s", r.RSS)
+		p("hookrelay log (warn and above): %s", countList(r.Logs))
+		p("")
+		return
 	}
-	p("ingest    requests %d, acknowledged %d, non-2xx/errors: %s", r.Requests, r.Acked, countList(r.NotAcked))
-	p("          throughput %.0f req/s (%d requests in %.2fs)", rate(r.Requests, r.LoadWindow), r.Requests, r.LoadWindow.Seconds())
-	p("          latency %s", r.IngestLat)
+	switch {
+	case r.Open != nil:
+		p("config    mode %s, open loop %d/s (at most %d requests in flight), duration %s, max events %d, body %d B, drain timeout %s",
+			r.S.Mode, r.S.Rate, r.S.MaxInFlight, r.S.Duration, r.S.MaxEvents, bodySize, r.S.DrainTimeout)
+	default:
+		p("config    mode %s, concurrency %d, duration %s, max events %d, body %d B, drain timeout %s",
+			r.S.Mode, r.S.Concurrency, r.S.Duration, r.S.MaxEvents, bodySize, r.S.DrainTimeout)
+	}
+	r.printOverrides(p)
+	if o := r.Open; o != nil {
+		pw := o.Pace.End.Sub(o.Pace.Start)
+		p("ingest    scheduled %d, sent %d, acknowledged %d, non-2xx/errors: %s", o.Pace.Scheduled, r.Requests, r.Acked, countList(r.NotAcked))
+		p("          send rate %.0f/s of %d/s offered (%d sent in %.2fs); late (started >%s after schedule) %d, dropped (%d in flight) %d",
+			rate(int(o.Pace.Started), pw), r.S.Rate, o.Pace.Started, pw.Seconds(), lateAfter, o.Pace.Late, r.S.MaxInFlight, o.Pace.Dropped)
+		p("          latency from scheduled send %s", r.IngestLat)
+	} else {
+		p("ingest    requests %d, acknowledged %d, non-2xx/errors: %s", r.Requests, r.Acked, countList(r.NotAcked))
+		p("          throughput %.0f req/s (%d requests in %.2fs)", rate(r.Requests, r.LoadWindow), r.Requests, r.LoadWindow.Seconds())
+		p("          latency %s", r.IngestLat)
+	}
 	if r.S.Mode == "serve" {
 		p("delivery  not measured (BENCH_MODE=serve: no worker, deliveries stay queued)")
 	} else {
@@ -136,9 +223,17 @@ func (r *report) print(w io.Writer) {
 		p("          (HOOKRELAY_SWEEP_GRACE 30s) recovered them, so delivery numbers are not representative")
 	}
 	r.printCPU(p)
+	p("memory    %s", r.RSS)
 	r.printCost(p)
 	p("hookrelay log (warn and above): %s", countList(r.Logs))
 	p("")
+}
+
+// printOverrides lists the HOOKRELAY_* variables passed through.
+func (r *report) printOverrides(p func(string, ...any)) {
+	if len(r.Passthrough) > 0 {
+		p("          hookrelay overrides: %s", strings.Join(r.Passthrough, " "))
+	}
 }
 
 // printDelivery writes the delivery lines of a BENCH_MODE=all run.
@@ -147,9 +242,16 @@ func (r *report) printDelivery(p func(string, ...any)) {
 	if r.NoID > 0 || r.SinkDistinct != r.Delivered {
 		p("          sink saw %d distinct event ids, %d requests without webhook-id", r.SinkDistinct, r.NoID)
 	}
-	p("          throughput %.0f deliveries/s (%d from first ack to last arrival, %.2fs)",
-		rate(r.Delivered, r.E2EWindow), r.Delivered, r.E2EWindow.Seconds())
-	p("          end-to-end latency (send → arrival) %s", r.E2ELat)
+	if o := r.Open; o != nil {
+		lo, med := minMedian(o.PerSecond)
+		p("          sustained %.0f deliveries/s during the load (after its first second; per second: min %d, median %d)", o.Sustained, lo, med)
+		p("          end-to-end latency (scheduled send → arrival) %s", r.E2ELat)
+		p("          backlog at load end %d (acknowledged, not yet arrived when the last answer came)", o.BacklogAtEnd)
+	} else {
+		p("          throughput %.0f deliveries/s (%d from first ack to last arrival, %.2fs)",
+			rate(r.Delivered, r.E2EWindow), r.Delivered, r.E2EWindow.Seconds())
+		p("          end-to-end latency (send → arrival) %s", r.E2ELat)
+	}
 	switch {
 	case r.Interrupted:
 		p("          INTERRUPTED: numbers cover a partial run")

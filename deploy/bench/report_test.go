@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 )
@@ -74,5 +75,36 @@ func TestEventBodyJSON(t *testing.T) {
 	}
 	if ev.ID != "evt_bench_abc123_0000000042" || ev.Type == "" {
 		t.Errorf("id %q type %q", ev.ID, ev.Type)
+	}
+}
+
+// TestSustainedRate: deliveries per second over the load after its first
+// second, with the per-second counts; arrivals before the window (warm-up)
+// or after the load are left out.
+func TestSustainedRate(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	var arrivals []time.Time
+	add := func(from, to time.Duration, n int) { // n arrivals spread over [from, to)
+		for k := range n {
+			arrivals = append(arrivals, t0.Add(from+time.Duration(k)*(to-from)/time.Duration(n)))
+		}
+	}
+	add(0, time.Second, 500)             // warm-up second: not counted
+	add(time.Second, 2*time.Second, 100) // a slow second
+	add(2*time.Second, 5*time.Second, 600)
+	add(5*time.Second, 8*time.Second, 900) // after the load: backlog
+	got, perSec := sustainedRate(arrivals, t0, t0.Add(5*time.Second))
+	if got != 175 { // (100 + 600) / 4 s
+		t.Errorf("rate %v, want 175", got)
+	}
+	if want := []int{100, 200, 200, 200}; !slices.Equal(perSec, want) {
+		t.Errorf("per second %v, want %v", perSec, want)
+	}
+	if lo, med := minMedian(perSec); lo != 100 || med != 200 {
+		t.Errorf("min %d median %d, want 100 and 200", lo, med)
+	}
+	// A window under two seconds is taken whole.
+	if got, _ := sustainedRate(arrivals, t0, t0.Add(time.Second)); got != 500 {
+		t.Errorf("short window rate %v, want 500", got)
 	}
 }

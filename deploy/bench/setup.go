@@ -25,6 +25,10 @@ const (
 	redisDB    = 14
 	stopGrace  = 10 * time.Second
 	readyLimit = 30 * time.Second
+	// slowMargin is added to the fairness scenario's slow answer for the
+	// endpoint's timeout, so hookrelay waits for the answer.
+	slowMargin = 10 * time.Second
+	maxSlow    = 110 * time.Second // + slowMargin: hookrelay's longest endpoint timeout
 )
 
 // harness owns everything the bench creates: the database, the Redis DB,
@@ -49,25 +53,26 @@ type harness struct {
 	secret      string
 	statements  bool   // pg_stat_statements works in the bench database
 	stmtNote    string // why it does not
+	rss         *rssSampler
+	rssStats    rssStats // hookrelay's memory, once stopServer stopped the sampler
+
+	// redisClaimed: this bench flushed Redis DB 14 and may empty it at
+	// the end; a bench that refused to start leaves another's DB alone.
+	redisClaimed bool
 }
 
 // setUp performs steps 1–5: build, database, Redis, migrate, bootstrap,
 // sink, subprocess, endpoint and source secret.
 func (h *harness) setUp(ctx context.Context) error {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(out)) == "" || strings.TrimSpace(string(out)) == os.DevNull {
-		return fmt.Errorf("run the bench inside the hookrelay module (go env GOMOD: %v)", err)
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
 	}
-	h.root = filepath.Dir(strings.TrimSpace(string(out)))
+	h.root = root
 	h.binary = h.s.Binary
 	if h.binary == "" {
 		h.binary = filepath.Join(h.root, "bin", "hookrelay")
-		logf("building %s", h.binary)
-		version := "dev"
-		if out, err := h.output(ctx, "git", "describe", "--tags", "--always", "--dirty"); err == nil {
-			version = strings.TrimSpace(out)
-		}
-		if err := h.command(ctx, "go", "build", "-ldflags", "-X main.version="+version, "-o", h.binary, "./cmd/hookrelay"); err != nil {
+		if err := h.build(ctx, h.binary); err != nil {
 			return err
 		}
 	}
@@ -80,6 +85,7 @@ func (h *harness) setUp(ctx context.Context) error {
 	if err := redisFlush(ctx); err != nil {
 		return err
 	}
+	h.redisClaimed = true
 	port, err := freePort()
 	if err != nil {
 		return err
@@ -94,7 +100,11 @@ func (h *harness) setUp(ctx context.Context) error {
 	if err := h.bootstrap(ctx); err != nil {
 		return err
 	}
-	if h.sink, err = startSink(); err != nil {
+	var delay time.Duration
+	if h.s.Mode == "fairness" {
+		delay = h.s.Slow // team A's endpoint: the bootstrap team's
+	}
+	if h.sink, err = startSink(delay); err != nil {
 		return err
 	}
 	if err := h.startServer(ctx); err != nil {
@@ -104,6 +114,9 @@ func (h *harness) setUp(ctx context.Context) error {
 		ID string `json:"id"`
 	}
 	body := map[string]any{"url": h.sink.url, "source_ids": []string{h.sourceID}}
+	if delay > 0 { // wait for the slow answer rather than time out and retry
+		body["timeout_ms"] = (delay + slowMargin).Milliseconds()
+	}
 	if err := h.api(ctx, "/api/v1/endpoints", body, &ep); err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
@@ -119,6 +132,25 @@ func (h *harness) setUp(ctx context.Context) error {
 	h.secret = sec.Secrets[0]
 	logf("endpoint %s → %s, source %s", ep.ID, h.sink.url, h.sourceID)
 	return nil
+}
+
+// moduleRoot is the directory of the hookrelay module's go.mod.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil || strings.TrimSpace(string(out)) == "" || strings.TrimSpace(string(out)) == os.DevNull {
+		return "", fmt.Errorf("run the bench inside the hookrelay module (go env GOMOD: %v)", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
+
+// build compiles ./cmd/hookrelay to path, stamped with `git describe`.
+func (h *harness) build(ctx context.Context, path string) error {
+	logf("building %s", path)
+	version := "dev"
+	if out, err := h.output(ctx, "git", "describe", "--tags", "--always", "--dirty"); err == nil {
+		version = strings.TrimSpace(out)
+	}
+	return h.command(ctx, "go", "build", "-ldflags", "-X main.version="+version, "-o", path, "./cmd/hookrelay")
 }
 
 // command runs a short hookrelay (or go) command in the module root and
@@ -147,6 +179,15 @@ func (h *harness) createDatabase(ctx context.Context) error {
 		return fmt.Errorf("postgres admin connection (BENCH_DATABASE_ADMIN_URL): %w", err)
 	}
 	h.pgVersion, _, _ = strings.Cut(h.pgVersion, " ") // "15.20 (Debian …)" → "15.20"
+	// Another bench (or its leftover hookrelay) still using the database
+	// would be cut off by the drop below and both runs' numbers spoilt.
+	var busy int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", benchDB).Scan(&busy); err != nil {
+		return fmt.Errorf("pg_stat_activity: %w", err)
+	}
+	if busy > 0 {
+		return fmt.Errorf("%s has %d open connections: another bench (or a hookrelay it left running) is using it; only one bench at a time", benchDB, busy)
+	}
 	if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+benchDB+" WITH (FORCE)"); err != nil {
 		return fmt.Errorf("drop %s: %w", benchDB, err)
 	}
