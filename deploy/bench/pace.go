@@ -46,7 +46,7 @@ func (p pacer) run(ctx context.Context, start func(i int64, at time.Time) bool) 
 			}
 		}
 		now := p.Now()
-		for ; i < p.N; i++ {
+		for ; i < p.N && ctx.Err() == nil; i++ { // a late wake may find thousands due
 			at := p.at(st.Start, i)
 			if at.After(now) {
 				break

@@ -55,19 +55,21 @@ func TestRSSPeakMB(t *testing.T) {
 }
 
 // TestRSSSamplerOwnProcess samples this test's own process and sees its
-// memory grow when it allocates.
+// memory grow when it allocates, in the sample taken at stop.
 func TestRSSSamplerOwnProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("no /proc")
 	}
-	r := startRSS(os.Getpid(), time.Millisecond)
+	// One sample at start, the next only at stop: the final reading
+	// must be the one stop takes.
+	r := startRSS(os.Getpid(), time.Hour)
 	before := waitSample(t, r)
 	buf := make([]byte, 64<<20)
 	for i := range buf { // touch every page so it is resident
 		buf[i] = 1
 	}
 	st := r.stop()
-	if !st.Valid || st.Samples < 2 || st.FinalKB < before+60_000 || st.PeakKB < st.FinalKB || st.HWMKB < st.PeakKB {
+	if !st.Valid || st.Samples != 2 || st.FinalKB < before+60_000 || st.PeakKB < st.FinalKB || st.HWMKB < st.PeakKB {
 		t.Errorf("stats %+v after allocating 64 MiB from %d kB", st, before)
 	}
 	_ = buf[len(buf)-1]
