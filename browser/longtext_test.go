@@ -16,7 +16,9 @@ import (
 // them with an ellipsis and keep the full text on hover (title).
 func TestLongValuesFitTheWindow(t *testing.T) {
 	srv := startServer(t)
-	b := newTab(t, srv.base, 2*time.Minute)
+	// Keep TestDashboardInBrowser's screenshots (it runs first and cleans).
+	b := newTabShots(t, srv.base, 2*time.Minute, false)
+	b.n = 80
 	b.open("/login")
 	b.typeInto("#email", srv.email)
 	b.typeInto("#password", srv.password)
