@@ -37,7 +37,7 @@ bench:
 
 # Issue 10's target scenarios in sequence (serve, closed loop, open loop,
 # lone event, fairness) and a table of target, measured value and
-# PASS/FAIL; exits 1 unless every target is met. About 4 minutes with
+# PASS/FAIL; exits 1 unless every target is met. About 2–3 minutes with
 # the defaults (BENCH_OPEN_DURATION=60s); knobs as for bench.
 bench-all:
 	deploy/local-services.sh
