@@ -162,7 +162,12 @@ func runOpenLoop(ctx context.Context, cfg loadConfig) *loadResult {
 	client, tr := newLoadClient(cfg.MaxInFlight)
 	defer tr.CloseIdleConnections()
 	tag := runTag()
-	n := min(int64(cfg.MaxEvents), int64(cfg.Duration.Seconds()*float64(cfg.Rate)))
+	n := int64(cfg.Duration.Seconds() * float64(cfg.Rate))
+	if n > int64(cfg.MaxEvents) {
+		logf("warning: %d/s for %s is %d events: BENCH_MAX_EVENTS (%d) ends the schedule after %.1fs",
+			cfg.Rate, cfg.Duration, n, cfg.MaxEvents, float64(cfg.MaxEvents)/float64(cfg.Rate))
+		n = int64(cfg.MaxEvents)
+	}
 	p := pacer{Rate: float64(cfg.Rate), N: n, LateAfter: lateAfter, Now: time.Now, Sleep: sleepCtx}
 	slots := make(chan struct{}, cfg.MaxInFlight)
 	var (

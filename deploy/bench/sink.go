@@ -154,18 +154,20 @@ func (s *sink) waitFor(ctx context.Context, ids []string, timeout time.Duration)
 	missing := append([]string(nil), ids...)
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
 	lastLog := time.Now()
 	for {
-		s.mu.Lock()
+		// In chunks, so a scan of a large backlog never holds up the
+		// deliveries the sink is timing.
 		kept := missing[:0]
-		for _, id := range missing {
-			if _, ok := s.first[id]; !ok {
-				kept = append(kept, id)
+		for i := 0; i < len(missing); i += 1024 {
+			s.mu.Lock()
+			for _, id := range missing[i:min(i+1024, len(missing))] {
+				if _, ok := s.first[id]; !ok {
+					kept = append(kept, id)
+				}
 			}
+			s.mu.Unlock()
 		}
-		s.mu.Unlock()
 		missing = kept
 		if len(missing) == 0 {
 			return nil, nil
@@ -174,11 +176,20 @@ func (s *sink) waitFor(ctx context.Context, ids []string, timeout time.Duration)
 			logf("drain: %d of %d acknowledged events not delivered yet", len(missing), len(ids))
 			lastLog = time.Now()
 		}
+		// Every 20 ms near the end (the drain time's resolution), less
+		// often while a large backlog makes each scan costly.
+		wait := 20 * time.Millisecond
+		if len(missing) > 1000 {
+			wait = 200 * time.Millisecond
+		}
+		tick := time.NewTimer(wait)
 		select {
 		case <-tick.C:
 		case <-deadline.C:
+			tick.Stop()
 			return missing, nil
 		case <-ctx.Done():
+			tick.Stop()
 			return missing, ctx.Err()
 		}
 	}
