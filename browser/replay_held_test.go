@@ -145,6 +145,7 @@ func TestReplayMissedAndHeldDelivery(t *testing.T) {
 	want := "held: endpoint circuit open (3 of 3 deliveries failing in the last 1m0s) until"
 	b.open("/deliveries/" + dlv.ID)
 	b.waitText("main", 5*time.Second, true, "pending", want)
+	b.waitText("#redeliver-hint", 5*time.Second, true, "The endpoint's circuit is open: a new attempt waits until about")
 	b.shot("held-delivery")
 	b.open("/events/" + held)
 	b.waitText("main", 5*time.Second, true, want)

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -45,12 +46,34 @@ func (d *Dashboard) deliveryPage(c *fiber.Ctx) error {
 	}
 	data["Event"] = e
 	data["URL"] = ""
-	if ep, err := st.GetEndpoint(ctx, team, dl.EndpointID); err == nil {
+	var circ *circuit
+	ep, err := st.GetEndpoint(ctx, team, dl.EndpointID)
+	if err == nil {
 		data["URL"] = ep.URL
+		circ = d.circuitOf(c, ep.ID)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
+	} else {
+		ep = nil
 	}
+	data["RedeliverHint"] = redeliverHint(ep, circ, d.Relay.Now())
 	return d.render(c, "deliveries_show", data)
+}
+
+// redeliverHint says, next to the Redeliver button, what a redelivery
+// will really do: go now, or wait for the endpoint (heldNote says the
+// same once it is queued).
+func redeliverHint(ep *store.Endpoint, circ *circuit, now time.Time) string {
+	switch {
+	case ep == nil:
+	case !ep.Enabled:
+		return "The endpoint is disabled: a new attempt would be marked failed without a request. Enable the endpoint first."
+	case ep.PausedAt != nil:
+		return "The endpoint is paused: a new attempt waits until it is resumed."
+	case circ.Open() && circ.Until.After(now):
+		return "The endpoint's circuit is open: a new attempt waits until about " + datetime(circ.Until) + "."
+	}
+	return "Sends a new attempt now, whatever the status."
 }
 
 // redeliverDelivery sends a new attempt of the delivery now, and says
