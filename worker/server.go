@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/task"
@@ -39,6 +41,10 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Retention schedules the retention maintenance (see retention.go).
 	Retention RetentionOptions
+	// Wake, when set, is the Redis client on whose relay.WakeChannel the
+	// worker listens while idle, to send announced tasks at once instead
+	// of at its next poll (wake.go).
+	Wake *redis.Client
 }
 
 // Worker is the asynq server plus the sweeper.
@@ -51,6 +57,9 @@ type Worker struct {
 	slots  *relay.Slots
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// active counts delivery tasks asynq is running here (wake.go).
+	active atomic.Int64
+	woken  wakeRuns
 }
 
 // New builds a worker over Redis.
@@ -94,6 +103,9 @@ func (w *Worker) Start() error {
 	if err := w.startRetention(ctx); err != nil {
 		return err
 	}
+	if w.opt.Wake != nil {
+		w.startWake(ctx)
+	}
 	if w.opt.SweepInterval > 0 {
 		w.wg.Add(1)
 		go func() {
@@ -114,6 +126,7 @@ func (w *Worker) Shutdown() {
 		w.cancel()
 	}
 	w.wg.Wait()
+	w.woken.stop(w.opt.ShutdownTimeout)
 	w.stopRetention()
 	w.srv.Shutdown()
 	w.log.Info("worker_stopped")
@@ -135,6 +148,8 @@ func (w *Worker) handleDeliver(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	w.active.Add(1)
+	defer w.active.Add(-1)
 	return w.relay.DeliverShared(ctx, p, w.slots)
 }
 

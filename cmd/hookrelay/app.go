@@ -99,7 +99,7 @@ func openDeps(ctx context.Context, cfg *config.Config, needKeys bool) (*deps, er
 		MaxResponseBytes: cfg.ResponseBodyLimit})
 	d.relay = relay.New(relay.Deps{Store: store.New(db).WithBookkeeping(d.bookkeeping), Box: box, Enqueuer: d.aq, Inspector: d.insp,
 		Client: client, Guard: guard, Logger: d.log, LoginLimiter: relay.NewRedisLimiter(d.rdb),
-		Gate: d.newGate(gateOptions(cfg)), Metrics: d.metrics},
+		Gate: d.newGate(gateOptions(cfg)), Metrics: d.metrics, Waker: relay.NewRedisWaker(d.rdb)},
 		relay.Options{MaxBodyBytes: cfg.MaxBodyBytes, StripeTolerance: cfg.StripeTolerance,
 			DeliveryTimeout: cfg.DeliveryTimeout, RetrySchedule: sched, RetryJitter: cfg.RetryJitter,
 			SweepGrace: cfg.SweepGrace, Version: version, AutoDisableAfter: cfg.AutoDisableAfter, SecretGrace: cfg.SecretGrace,
@@ -256,7 +256,7 @@ func runServers(ctx context.Context, cfg *config.Config, mode string, stdout io.
 		fmt.Fprintf(stdout, "hookrelay %s: listening on http://%s (dashboard %s/)\n", version, cfg.Listen, cfg.PublicURL)
 	}
 	if mode == "worker" || mode == "all" {
-		w = worker.New(d.relay, d.redis, d.log, worker.Options{Concurrency: cfg.WorkerConcurrency,
+		w = worker.New(d.relay, d.redis, d.log, worker.Options{Concurrency: cfg.WorkerConcurrency, Wake: d.rdb,
 			PollInterval: cfg.PollInterval, DelayedCheckInterval: time.Second, SweepInterval: cfg.SweepInterval,
 			ShutdownTimeout: cfg.ShutdownTimeout, Retention: worker.RetentionOptions{Interval: cfg.MaintenanceInterval,
 				Policy: relay.RetentionPolicy{Retention: cfg.Retention, PayloadRetention: cfg.PayloadRetention}}})

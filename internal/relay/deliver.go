@@ -57,15 +57,7 @@ func (r *Relay) DeliverShared(ctx context.Context, p task.Deliver, slots *Slots)
 	if r.client == nil {
 		return errors.New("relay: no delivery client configured")
 	}
-	ids := p.DeliveryIDs()
-	reqs := make([]store.ClaimRequest, 0, len(ids))
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			reqs = append(reqs, store.ClaimRequest{DeliveryID: id, N: p.Attempt})
-		}
-	}
+	reqs := requestsOf(p)
 	if slots == nil || p.EndpointID == "" {
 		// No share rule, or an endpoint known only after the claim (a task
 		// from an older version): deliverWave takes the slot.
@@ -84,12 +76,42 @@ func (r *Relay) DeliverShared(ctx context.Context, p task.Deliver, slots *Slots)
 	case full:
 		return r.deferShare(ctx, p.EndpointID, p.Manual, reqs, r.shareDelay())
 	}
+	return r.deliverAdmitted(ctx, p.EndpointID, reqs, p.Manual, slots)
+}
+
+// DeliverWoken runs a task that a wake message announced (wake.go) when
+// this worker has a free slot of the task's endpoint, and otherwise does
+// nothing: the queued task is still there for asynq to run. Whichever of
+// the two claims a delivery first sends it; the other finds it claimed.
+func (r *Relay) DeliverWoken(ctx context.Context, p task.Deliver, slots *Slots) error {
+	if r.client == nil || slots == nil || p.EndpointID == "" || !slots.take(p.EndpointID) {
+		return nil
+	}
+	return r.deliverAdmitted(ctx, p.EndpointID, requestsOf(p), p.Manual, slots)
+}
+
+// requestsOf is a task's claim requests, each delivery once.
+func requestsOf(p task.Deliver) []store.ClaimRequest {
+	ids := p.DeliveryIDs()
+	reqs := make([]store.ClaimRequest, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			reqs = append(reqs, store.ClaimRequest{DeliveryID: id, N: p.Attempt})
+		}
+	}
+	return reqs
+}
+
+// deliverAdmitted is DeliverShared once the task holds one of its
+// endpoint's slots, which it gives back when done.
+func (r *Relay) deliverAdmitted(ctx context.Context, endpointID string, reqs []store.ClaimRequest, manual bool, slots *Slots) error {
 	start := r.Now()
-	manual := p.Manual
 	var err error
 	for err == nil {
 		if len(reqs) == 0 {
-			if reqs, manual = slots.next(p.EndpointID, Wave); len(reqs) == 0 {
+			if reqs, manual = slots.next(endpointID, Wave); len(reqs) == 0 {
 				break
 			}
 		}
@@ -101,9 +123,9 @@ func (r *Relay) DeliverShared(ctx context.Context, p task.Deliver, slots *Slots)
 		reqs = reqs[k:]
 	}
 	if len(reqs) > 0 {
-		r.enqueueGroups(ctx, reqs, p.EndpointID, manual, r.handNonce(), time.Time{})
+		r.enqueueGroups(ctx, reqs, endpointID, manual, r.handNonce(), time.Time{})
 	}
-	r.enqueueHanded(ctx, p.EndpointID, slots.leave(p.EndpointID))
+	r.enqueueHanded(ctx, endpointID, slots.leave(endpointID))
 	return err
 }
 

@@ -192,11 +192,15 @@ func (r *Relay) Dispatch(ctx context.Context, res []Ingested) {
 			}
 		}
 	}
+	queued := tasks[:0:0]
 	for _, p := range tasks {
 		if err := r.enqueue(ctx, task.NewDeliver(*p, "", time.Time{})); err != nil {
 			r.log.Warn("enqueue_failed", "delivery_id", p.DeliveryID, "count", 1+len(p.More), "error", err.Error())
+			continue
 		}
+		queued = append(queued, p)
 	}
+	r.wake(ctx, queued)
 }
 
 // MatchEventType reports whether an endpoint filter lets type t through:

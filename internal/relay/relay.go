@@ -96,6 +96,7 @@ type Relay struct {
 	// claims and finishes merge concurrent tasks' bookkeeping (combine.go).
 	claims   *combiner[claimReq, []*store.Claimed]
 	finishes *combiner[finishReq, struct{}]
+	waker    Waker
 }
 
 // Deps are Relay's collaborators. Enqueuer, Inspector and Client may be nil
@@ -119,6 +120,9 @@ type Deps struct {
 	Gate *delivery.Gate
 	// Metrics counts ingests, attempts and sweeps; nil records nothing.
 	Metrics *metrics.Metrics
+	// Waker announces freshly enqueued tasks to idle workers (wake.go);
+	// nil: workers find them by polling.
+	Waker Waker
 }
 
 // New builds a Relay.
@@ -158,7 +162,7 @@ func New(d Deps, o Options) *Relay {
 	}
 	r := &Relay{st: d.Store, box: d.Box, enq: d.Enqueuer, insp: d.Inspector, client: d.Client,
 		guard: d.Guard, log: d.Logger, now: d.Now, rnd: d.Rand, opt: o, limiter: d.LoginLimiter, gate: d.Gate, m: d.Metrics,
-		dummyHash: newDummyHash(o.BcryptCost)}
+		dummyHash: newDummyHash(o.BcryptCost), waker: d.Waker}
 	r.claims, r.finishes = r.newClaimCombiner(), r.newFinishCombiner()
 	return r
 }
