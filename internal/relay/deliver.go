@@ -83,11 +83,22 @@ func (r *Relay) DeliverShared(ctx context.Context, p task.Deliver, slots *Slots)
 // this worker has a free slot of the task's endpoint, and otherwise does
 // nothing: the queued task is still there for asynq to run. Whichever of
 // the two claims a delivery first sends it; the other finds it claimed.
+// After a run, the queued copy is deleted unless a worker already took
+// it: one Redis command instead of its dequeue, an empty claim and its
+// acknowledgement.
 func (r *Relay) DeliverWoken(ctx context.Context, p task.Deliver, slots *Slots) error {
 	if r.client == nil || slots == nil || p.EndpointID == "" || !slots.take(p.EndpointID) {
 		return nil
 	}
-	return r.deliverAdmitted(ctx, p.EndpointID, requestsOf(p), p.Manual, slots)
+	if err := r.deliverAdmitted(ctx, p.EndpointID, requestsOf(p), p.Manual, slots); err != nil {
+		return err
+	}
+	if r.insp != nil {
+		// Gone already, or running (asynq refuses to delete an active
+		// task): either way nothing more to do.
+		_ = r.insp.DeleteTask(task.QueueDeliveries, task.GroupTaskID(p, ""))
+	}
+	return nil
 }
 
 // requestsOf is a task's claim requests, each delivery once.

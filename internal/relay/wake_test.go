@@ -3,12 +3,16 @@ package relay_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/hookrelay/hookrelay/internal/delivery"
 	"github.com/hookrelay/hookrelay/internal/relay"
 	"github.com/hookrelay/hookrelay/internal/task"
 	"github.com/hookrelay/hookrelay/internal/testenv"
@@ -89,4 +93,34 @@ type refusingQueue struct{}
 
 func (refusingQueue) EnqueueContext(context.Context, *asynq.Task, ...asynq.Option) (*asynq.TaskInfo, error) {
 	return nil, errors.New("redis down")
+}
+
+// A woken run deletes the queued copy of its task, so no worker dequeues
+// it only to find its deliveries claimed.
+func TestWokenRunDeletesQueuedTask(t *testing.T) {
+	got := make(chan struct{}, 10)
+	clock := &fakeClock{t: time.Now().UTC()}
+	w := newDeliverWorld(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got <- struct{}{} }), nil, clock, relay.Options{})
+	ro := testenv.Redis(t)
+	aq := asynq.NewClient(ro)
+	t.Cleanup(func() { _ = aq.Close() })
+	insp := asynq.NewInspector(ro)
+	t.Cleanup(func() { _ = insp.Close() })
+	guard := delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	r := relay.New(relay.Deps{Store: w.st, Enqueuer: aq, Inspector: insp, Guard: guard, Now: clock.Now,
+		Client: delivery.NewClient(delivery.ClientOptions{Guard: guard})}, relay.Options{})
+	ctx := context.Background()
+	id := w.event(t)
+	r.Dispatch(ctx, []relay.Ingested{{EventID: "evt", Deliveries: []string{id}, Endpoints: []string{w.ep}}})
+	p := task.Deliver{DeliveryID: id, EndpointID: w.ep, Attempt: 1}
+	if _, err := insp.GetTaskInfo(task.QueueDeliveries, task.GroupTaskID(p, "")); err != nil {
+		t.Fatalf("the dispatched task is not queued: %v", err)
+	}
+	testenv.Must(t, r.DeliverWoken(ctx, p, relay.NewSlots(1)))
+	if len(got) != 1 {
+		t.Fatalf("%d requests sent, want 1", len(got))
+	}
+	if _, err := insp.GetTaskInfo(task.QueueDeliveries, task.GroupTaskID(p, "")); !errors.Is(err, asynq.ErrTaskNotFound) {
+		t.Fatalf("the queued copy after the woken run: %v, want ErrTaskNotFound", err)
+	}
 }
