@@ -120,8 +120,10 @@ func (s *Slots) leave(endpoint string) []handed {
 	return rest
 }
 
-// take reserves a slot for a task whose endpoint was unknown until its
-// claim; it never hands over (the deliveries are claimed already).
+// take reserves a slot without ever handing over: for a task whose
+// endpoint was unknown until its claim (its deliveries are claimed
+// already), and for a woken run, which leaves a full endpoint's
+// deliveries to their queued task instead (DeliverWoken).
 func (s *Slots) take(endpoint string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
